@@ -1,0 +1,101 @@
+"""Load parameter tables and the reference list shipped as data files in the package."""
+
+from __future__ import annotations
+
+import functools
+import math
+from importlib import resources
+from typing import Any
+
+import pint
+import yaml
+
+from mscsim.params._records import Parameter, ParameterSet, Reference
+
+MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm")
+
+
+@functools.cache
+def unit_registry() -> pint.UnitRegistry:
+    """Pint registry with the counting units the model uses (cells, IU of insulin)."""
+    ureg = pint.UnitRegistry()
+    ureg.define("cell = [cell_count] = cells")
+    ureg.define("IU = [insulin_unit]")
+    ureg.define("uIU = 1e-6 * IU = uU")
+    ureg.define("percent_hba1c = [] = pct")
+    return ureg
+
+
+def _read_yaml(name: str) -> Any:
+    text = resources.files("mscsim.params").joinpath("data", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _bound(x: Any, default: float) -> float:
+    return default if x is None else float(x)
+
+
+def _parse_parameter(module: str, raw: dict[str, Any]) -> Parameter:
+    bounds = raw.get("bounds") or [None, None]
+    unit = str(raw["unit"])
+    try:
+        unit_registry().parse_units(unit)
+    except (pint.errors.UndefinedUnitError, AttributeError, TypeError, ValueError) as exc:
+        raise ValueError(f"parameter {module}.{raw['name']}: unit {unit!r} not understood") from exc
+    return Parameter(
+        name=str(raw["name"]),
+        module=module,
+        value=float(raw["value"]),
+        unit=unit,
+        source=str(raw.get("source") or ""),
+        provenance=raw.get("provenance", "literature"),
+        note=str(raw.get("note", "")),
+        lower=_bound(bounds[0], -math.inf),
+        upper=_bound(bounds[1], math.inf),
+        bpv_cv=float(raw.get("bpv_cv", 0.0)),
+        calibrated_to=str(raw.get("calibrated_to", "")),
+    )
+
+
+@functools.cache
+def load_module(module: str) -> ParameterSet:
+    """The literature/calibrated table of one model module."""
+    if module not in MODULES:
+        raise ValueError(f"unknown parameter module {module!r}; known: {', '.join(MODULES)}")
+    raw = _read_yaml(f"{module}.yaml")
+    params = [_parse_parameter(module, p) for p in raw["parameters"]]
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"parameter module {module}: duplicate names")
+    return ParameterSet({p.name: p for p in params})
+
+
+def load_parameters(*modules: str) -> ParameterSet:
+    """Parameters of several modules merged (names must not clash)."""
+    merged: dict[str, Parameter] = {}
+    for m in modules or MODULES:
+        for name, p in load_module(m).items():
+            if name in merged:
+                raise ValueError(f"parameter {name!r} defined in {merged[name].module} and {m}")
+            merged[name] = p
+    return ParameterSet(merged)
+
+
+@functools.cache
+def load_references() -> dict[str, Reference]:
+    raw = _read_yaml("references.yaml")
+    return {
+        key: Reference(key=key, citation=v["citation"], doi=v.get("doi", ""), url=v.get("url", ""))
+        for key, v in raw.items()
+    }
+
+
+def missing_sources(params: ParameterSet | None = None) -> list[str]:
+    """Parameters whose source key is empty or not in the reference list (must be empty)."""
+    refs = load_references()
+    ps = params if params is not None else load_parameters()
+    return [
+        f"{p.module}.{p.name}: source {p.source!r} " + ("missing" if not p.source else "unknown")
+        for p in ps.parameters.values()
+        if not p.source or p.source not in refs
+    ]
