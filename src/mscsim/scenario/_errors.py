@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 import typing
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
@@ -38,6 +39,10 @@ class _Missing:
 
     def __repr__(self) -> str:
         return "<missing>"
+
+    def __reduce__(self) -> str:
+        # Unpickles as the module's MISSING itself, so `value is MISSING` survives a process hop.
+        return "MISSING"
 
 
 MISSING: Final[Any] = _Missing()
@@ -130,10 +135,19 @@ def show_value(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = repr(value)
+    # reprlib bounds the work for containers: a YAML file can nest aliases so that a plain repr
+    # would expand exponentially ("billion laughs").
+    text = _brief_repr(value) if isinstance(value, list | tuple | dict | set) else repr(value)
     if len(text) > _MAX_VALUE_CHARS:
         text = text[: _MAX_VALUE_CHARS - 3] + "..."
     return text
+
+
+def _brief_repr(value: object) -> str:
+    brief = reprlib.Repr()  # Python 3.11's Repr takes no keyword arguments
+    brief.maxlevel, brief.maxstring, brief.maxother = 3, 40, 40
+    brief.maxlist = brief.maxtuple = brief.maxdict = brief.maxset = 8
+    return brief.repr(value)
 
 
 def suggest(value: object, options: Iterable[str]) -> str:
@@ -179,9 +193,10 @@ _REASONS: Final = {
     "dict_type": "must be a mapping of key: value",
     "model_type": "must be a mapping of key: value",
     "model_attributes_type": "must be a mapping of key: value",
-    "too_short": "must have at least {min_length} item(s)",
-    "too_long": "must have at most {max_length} item(s)",
+    "too_short": "must list at least {min_length} item(s)",
+    "too_long": "must list at most {max_length} item(s)",
     "literal_error": "must be one of {expected}",
+    "invalid_key": "keys must be names (text)",
 }
 
 
@@ -217,9 +232,9 @@ def _convert(detail: dict[str, Any], root: type[BaseModel]) -> ScenarioError:
         return ScenarioError(loc, MISSING, reason, allowed=allowed)
     if kind == "extra_forbidden":
         keys = _field_names(root, loc[:-1])
-        reason = f"unknown key {loc[-1]!r}{suggest(loc[-1], keys)}"
+        reason = f"unknown key {loc[-1]!r}"
         if keys:
-            reason += "; allowed keys: " + ", ".join(keys)
+            reason += "; allowed keys: " + ", ".join(keys) + suggest(loc[-1], keys)
         return ScenarioError(loc, detail["input"], reason, allowed=keys)
     template = _REASONS.get(kind)
     try:

@@ -98,7 +98,6 @@ def _read_yaml(text: str, source: str | None) -> tuple[yaml.Node | None, Any]:
     return root, data
 
 
-
 def _yaml_error(error: yaml.MarkedYAMLError, text: str, source: str | None) -> ScenarioError:
     mark = error.problem_mark or error.context_mark
     problem = error.problem or error.context or "cannot be parsed"

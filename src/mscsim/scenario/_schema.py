@@ -108,7 +108,11 @@ def _range(value: object) -> object:
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise invalid("must be a [low, high] pair of numbers", value)
     for index, bound in enumerate(value):
-        if not isinstance(bound, int | float) or isinstance(bound, bool) or not math.isfinite(bound):
+        if (
+            not isinstance(bound, int | float)
+            or isinstance(bound, bool)
+            or not math.isfinite(bound)
+        ):
             raise invalid("must be a finite number", bound, at=(index,))
     low, high = value
     if low > high:
@@ -177,12 +181,8 @@ SourceName = Annotated[voc.Source, BeforeValidator(_OneOf(voc.SOURCES, voc.SOURC
 FormName = Annotated[voc.Form, BeforeValidator(_OneOf(voc.FORMS))]
 RouteName = Annotated[voc.Route, BeforeValidator(_OneOf(voc.ROUTES, voc.ROUTE_ALIASES))]
 DoseUnitName = Annotated[voc.DoseUnit, BeforeValidator(_OneOf(voc.DOSE_UNITS))]
-PreconditioningName = Annotated[
-    voc.Preconditioning, BeforeValidator(_OneOf(voc.PRECONDITIONING))
-]
-EndpointName = Annotated[
-    voc.Endpoint, BeforeValidator(_OneOf(voc.ENDPOINTS, voc.ENDPOINT_ALIASES))
-]
+PreconditioningName = Annotated[voc.Preconditioning, BeforeValidator(_OneOf(voc.PRECONDITIONING))]
+EndpointName = Annotated[voc.Endpoint, BeforeValidator(_OneOf(voc.ENDPOINTS, voc.ENDPOINT_ALIASES))]
 SexName = Annotated[voc.Sex, BeforeValidator(_OneOf(voc.SEXES))]
 
 Text = Annotated[str, BeforeValidator(_name)]
@@ -227,7 +227,7 @@ class _Spec(BaseModel):
 def _unit_registry() -> pint.UnitRegistry:
     # Counting units get dimensions of their own so that cells, particles, islets and protein
     # can never be converted into one another or silently added up.
-    registry = pint.UnitRegistry()
+    registry: pint.UnitRegistry = pint.UnitRegistry()
     registry.define("cell = [cell_count]")
     registry.define("particle = [particle_count]")
     registry.define("islet = [islet_count]")
@@ -571,7 +571,9 @@ class Scenario(_Spec):
         seen: set[str] = set()
         for index, arm in enumerate(arms):
             if arm.name in seen:
-                raise invalid("duplicate arm name; arm names are unique", arm.name, at=(index, "name"))
+                raise invalid(
+                    "duplicate arm name; arm names are unique", arm.name, at=(index, "name")
+                )
             seen.add(arm.name)
         return arms
 
@@ -627,7 +629,7 @@ class Scenario(_Spec):
         for name in weights:
             if name not in names:
                 raise invalid(
-                    f"not an arm of this scenario{suggest(name, names)}; arms: {', '.join(names)}",
+                    f"not an arm of this scenario; arms: {', '.join(names)}{suggest(name, names)}",
                     name,
                     at=("trial", "allocation", name),
                     allowed=names,
@@ -639,11 +641,12 @@ class Scenario(_Spec):
                 weights,
                 at=("trial", "allocation"),
             )
-        # Each trial replicate draws distinct patients of the virtual population.
-        largest = self.trial.n_per_arm * max(weights.values(), default=1)
-        if largest > self.population.n:
+        # A trial replicate randomises distinct virtual patients to its arms, as a real trial
+        # does (the same patients in every arm would understate the spread of the difference).
+        needed = sum(self.trial.n_per_arm * weights.get(name, 1) for name in names)
+        if needed > self.population.n:
             raise invalid(
-                f"a trial arm of {largest} patients cannot be drawn from population.n = "
+                f"the trial's arms together need {needed} distinct patients but population.n = "
                 f"{self.population.n}",
                 self.trial.n_per_arm,
                 at=("trial", "n_per_arm"),

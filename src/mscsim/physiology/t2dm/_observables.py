@@ -24,7 +24,8 @@ def fasting_observables(
     """Endpoint values in the units of endpoints.csv, from states and fasting glucose."""
     c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
     s = secretion_fraction(g_fast, sh)
-    fpi = c_endo * s + pat.c_exo * dose  # assays read endogenous and exogenous insulin alike
+    fpi_endo = c_endo * s
+    fpi = fpi_endo + pat.c_exo * dose  # plasma insulin assays read exogenous insulin too
     fpg = g_fast / MG_DL_PER_MMOL_L
     # Steady state of the two-compartment C-peptide model: C1 = ISR / (k3 Vd).
     isr = c_endo * sh.k * s * pat.isr_conv
@@ -37,8 +38,11 @@ def fasting_observables(
         "insulin_iu_day": dose,
         "insulin_iu_kg_day": dose / pat.weight_kg,
         "fasting_insulin_uu_ml": fpi,
-        "homa_ir": fpi * fpg / 22.5,
-        "homa_b": xp.where(fpg > 3.5, 20.0 * fpi / xp.maximum(fpg - 3.5, 1e-3), xp.nan),
+        # HOMA from endogenous (C-peptide-equivalent) insulin: exogenous insulin would make
+        # HOMA-B fall whenever a therapy lets the insulin dose come down (Matthews 1985 assumes
+        # no exogenous insulin; trials in insulin users use C-peptide for this reason).
+        "homa_ir": fpi_endo * fpg / 22.5,
+        "homa_b": xp.where(fpg > 3.5, 20.0 * fpi_endo / xp.maximum(fpg - 3.5, 1e-3), xp.nan),
     }
 
 

@@ -1,0 +1,163 @@
+"""The `mscsim` command line. Presentation only: it calls the API and prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+out = Console()
+
+
+def _enable_compile_cache() -> None:
+    """JAX's persistent compilation cache makes a cold `mscsim run` skip XLA compilation."""
+    import jax
+
+    cache = os.environ.get("MSCSIM_JAX_CACHE") or str(Path.home() / ".cache" / "mscsim" / "jax")
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML (see DESIGN.md contract)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("results"),
+    force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress or table")] = False,
+) -> None:
+    """Run a scenario and write endpoints.csv, trajectories.nc, report.html, scenario.lock.yaml."""
+    from mscsim.results import OutputExistsError, write_results
+    from mscsim.scenario import ScenarioError, load_scenario
+    from mscsim.trial import run_scenario
+
+    try:
+        spec = load_scenario(scenario)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    if out_dir.exists() and not force:
+        _fail(f"output error: --out {out_dir} exists; use --force to replace it")
+    _enable_compile_cache()
+    start = time.perf_counter()
+    try:
+        with err.status("starting", spinner="dots") as status:
+
+            def progress(msg: str) -> None:
+                if not quiet:
+                    status.update(msg)
+
+            result = run_scenario(spec, progress=progress)
+            status.update("writing results")
+            write_results(result, out_dir, force=force)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except OutputExistsError as exc:
+        _fail(f"output error: {exc}")
+    if not quiet:
+        _print_endpoints(result.endpoints)
+        err.print(f"results written to {out_dir} in {time.perf_counter() - start:.1f} s")
+
+
+def _print_endpoints(df: object) -> None:
+    import pandas as pd
+
+    assert isinstance(df, pd.DataFrame)
+    table = Table(title="Endpoints: mean (change from baseline, 95% CI) - between-patient CI")
+    for col in ("arm", "day", "endpoint", "unit", "n", "mean", "change (95% CI)", "vs control"):
+        table.add_column(col)
+    for row in df.itertuples(index=False):
+        change = f"{row.change_mean:+.3g} ({row.change_ci_low:+.3g}, {row.change_ci_high:+.3g})"
+        diff = (
+            ""
+            if pd.isna(row.diff_vs_control_mean)
+            else f"{row.diff_vs_control_mean:+.3g} "
+            f"({row.diff_vs_control_ci_low:+.3g}, {row.diff_vs_control_ci_high:+.3g})"
+        )
+        table.add_row(
+            str(row.arm), f"{row.day:g}", str(row.endpoint), str(row.unit), str(row.n),
+            f"{row.mean:.4g}", change, diff,
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def params(
+    module: Annotated[str | None, typer.Option(help="only this module")] = None,
+    missing_sources: Annotated[
+        bool, typer.Option("--missing-sources", help="list parameters without a valid source")
+    ] = False,
+) -> None:
+    """List model parameters with unit, source and provenance."""
+    from mscsim.params import MODULES, load_parameters
+    from mscsim.params import missing_sources as find_missing
+
+    if module is not None and module not in MODULES:
+        _fail(f"params error: --module {module!r}: must be one of {', '.join(MODULES)}")
+    ps = load_parameters(*([module] if module else MODULES))
+    if missing_sources:
+        for line in find_missing(ps):
+            out.print(line, markup=False)
+        return
+    table = Table(title="mscsim parameters")
+    for col in ("module", "name", "value", "unit", "source", "provenance", "note"):
+        table.add_column(col, overflow="fold")
+    for p in ps.parameters.values():
+        table.add_row(p.module, p.name, f"{p.value:.6g}", p.unit, p.source, p.provenance, p.note)
+    out.print(table)
+
+
+@app.command()
+def mechanisms(
+    disease: Annotated[str, typer.Option(help="disease module, e.g. t2dm")] = "t2dm",
+) -> None:
+    """The mechanism graph of a disease with the seed section each edge cites."""
+    from mscsim.knowledge import mechanisms_table
+
+    try:
+        table = mechanisms_table(disease)
+    except ValueError as exc:
+        _fail(f"mechanisms error: --disease {disease!r}: {exc}")
+    out.print(table)
+
+
+@app.command()
+def bench(
+    n: Annotated[int, typer.Option(help="virtual patients")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Patient-years per second of the default T2DM trial on this machine (compile timed apart)."""
+    from mscsim.engine.bench import bench_default
+
+    _enable_compile_cache()
+    res = bench_default(n)
+    if as_json:
+        print(json.dumps(res, indent=2))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Endpoint summaries: means with 95% CI, change from baseline, paired difference vs control.
+
+Every arm is simulated on the same virtual patients, so the difference vs control is a paired
+difference per patient. The intervals describe between-patient variability within the virtual
+population (a population-level CI), not the result of a real-sized trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+F64 = NDArray[np.float64]
+ENDPOINT_COLUMNS: tuple[str, ...] = (
+    "arm",
+    "day",
+    "endpoint",
+    "unit",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "change_mean",
+    "change_ci_low",
+    "change_ci_high",
+    "diff_vs_control_mean",
+    "diff_vs_control_ci_low",
+    "diff_vs_control_ci_high",
+)
+
+
+def mean_ci(x: F64, level: float = 0.95) -> tuple[int, float, float, float, float]:
+    """n, mean, sd and the t-based CI of the mean, ignoring NaN."""
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan, np.nan
+    m = float(np.mean(x))
+    if n == 1:
+        return 1, m, np.nan, np.nan, np.nan
+    sd = float(np.std(x, ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return n, m, sd, m - half, m + half
+
+
+def endpoint_table(
+    values: Mapping[str, Mapping[str, F64]],
+    units: Mapping[str, str],
+    days: Sequence[float],
+    control: str | None,
+) -> pd.DataFrame:
+    """values[arm][endpoint] has shape (patients, visits), visit 0 being baseline."""
+    rows: list[dict[str, object]] = []
+    for arm, by_endpoint in values.items():
+        for endpoint, v in by_endpoint.items():
+            ref = values[control][endpoint] if control is not None and arm != control else None
+            for j, day in enumerate(days):
+                n, m, sd, lo, hi = mean_ci(v[:, j])
+                _, cm, _, clo, chi = mean_ci(v[:, j] - v[:, 0])
+                dm = dlo = dhi = np.nan
+                if ref is not None:
+                    _, dm, _, dlo, dhi = mean_ci(v[:, j] - ref[:, j])
+                rows.append(
+                    dict(
+                        zip(
+                            ENDPOINT_COLUMNS,
+                            (arm, day, endpoint, units[endpoint], n, m, sd, lo, hi, cm, clo, chi)
+                            + (dm, dlo, dhi),
+                            strict=True,
+                        )
+                    )
+                )
+    return pd.DataFrame(rows, columns=list(ENDPOINT_COLUMNS))
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    if n == 0:
+        return np.nan, np.nan
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def responder_table(
+    responders: Mapping[str, Mapping[str, NDArray[np.bool_] | F64]], days: Sequence[float]
+) -> pd.DataFrame:
+    """responders[arm][definition]: (patients, visits) booleans, NaN where not applicable."""
+    rows = []
+    for arm, by_def in responders.items():
+        for definition, r in by_def.items():
+            arr = np.asarray(r, dtype=np.float64)
+            for j, day in enumerate(days):
+                col = arr[:, j]
+                col = col[np.isfinite(col)]
+                n, k = int(col.size), int(np.sum(col))
+                lo, hi = wilson(k, n)
+                rows.append(
+                    {
+                        "arm": arm,
+                        "day": day,
+                        "definition": definition,
+                        "n": n,
+                        "rate": k / n if n else np.nan,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                    }
+                )
+    return pd.DataFrame(rows)

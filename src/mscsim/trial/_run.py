@@ -1,0 +1,348 @@
+"""Run a scenario: sample the population, simulate every arm, derive endpoints.
+
+Computation only: the result object is written to files and the report elsewhere (results/).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from mscsim._version import __version__
+from mscsim.engine._fast import ArmDosing, Carry, Record, simulate_arm
+from mscsim.engine._schedule import Grid, make_grid, per_day, titration_days
+from mscsim.params import ParameterSet, load_parameters
+from mscsim.physiology import msc_core
+from mscsim.physiology.t2dm._baseline import (
+    RANDOM_EFFECTS,
+    Baseline,
+    build_baseline,
+    shared_constants,
+)
+from mscsim.physiology.t2dm._equations import Patient, Shared, Slow
+from mscsim.physiology.t2dm._mmtt import Meal, mmtt
+from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
+from mscsim.population import CriteriaTooStrictError, sample_eligible
+from mscsim.scenario import Arm, Scenario, ScenarioError
+from mscsim.trial._analysis import endpoint_table, responder_table
+
+SUPPORTED_DISEASES = ("t2dm",)
+SUPPORTED_FORMS = ("cells",)
+MSC_SOURCES = (
+    "bone_marrow",
+    "umbilical_cord",
+    "wharton_jelly",
+    "adipose",
+    "placenta",
+    "peripheral_blood",
+)
+PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
+EVIDENCE_LEVEL = "exploratory"  # calibrated to one pooled estimate; no held-apart validation yet
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    name: str
+    records: dict[str, np.ndarray]  # variable -> (patients, record days)
+    visits: dict[str, np.ndarray]  # endpoint -> (patients, visits)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    parameters: ParameterSet
+    trajectories: xr.Dataset
+    endpoints: pd.DataFrame
+    responders: pd.DataFrame
+    lock: dict[str, Any] = field(default_factory=dict)
+
+
+def _unsupported(path: tuple[str | int, ...], value: object, reason: str) -> ScenarioError:
+    return ScenarioError(path, value, reason)
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse, with one clear message, what the model cannot yet simulate."""
+    if scenario.disease not in SUPPORTED_DISEASES:
+        raise _unsupported(
+            ("disease",),
+            scenario.disease,
+            f"not yet supported; supported: {', '.join(SUPPORTED_DISEASES)}",
+        )
+    for i, arm in enumerate(scenario.arms):
+        if arm.product is None or arm.regimen is None:
+            continue
+        if arm.product.components:
+            raise _unsupported(
+                ("arms", i, "product", "components"),
+                len(arm.product.components),
+                "combined products are not yet supported for t2dm",
+            )
+        if arm.product.form not in SUPPORTED_FORMS:
+            raise _unsupported(
+                ("arms", i, "product", "form"),
+                arm.product.form,
+                f"not yet supported for {scenario.disease}; supported: cells",
+            )
+        if arm.product.source not in MSC_SOURCES:
+            raise _unsupported(
+                ("arms", i, "product", "source"),
+                arm.product.source,
+                f"non-MSC cells are not yet supported for {scenario.disease}; "
+                f"supported: {', '.join(MSC_SOURCES)}",
+            )
+        if arm.regimen.route not in msc_core.SUPPORTED_ROUTES:
+            raise _unsupported(
+                ("arms", i, "regimen", "route"),
+                arm.regimen.route,
+                f"not yet supported for {scenario.disease}; "
+                f"supported: {', '.join(msc_core.SUPPORTED_ROUTES)}",
+            )
+
+
+def _control_arm(scenario: Scenario) -> str | None:
+    controls = [a.name for a in scenario.arms if a.regimen is None]
+    return controls[0] if controls else None
+
+
+def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baseline, np.ndarray]:
+    v = params.flat()
+    sh = shared_constants(v, msc_core.index("target"))
+
+    def build(z: dict[str, np.ndarray]) -> Baseline:
+        return build_baseline(z, v, sh)
+
+    def eligibility_values(b: Baseline) -> dict[str, np.ndarray]:
+        obs = fasting_observables(b.slow, b.insulin_dose, b.g_fast, b.g_mean, b.patient, sh, np)
+        return {**b.covariates, "hba1c_pct": b.slow.hba1c, "c_peptide_ng_ml": obs["c_peptide_ng_ml"]}
+
+    try:
+        return sample_eligible(
+            scenario.population.n,
+            scenario.population.seed,
+            RANDOM_EFFECTS,
+            build,
+            eligibility_values,
+            scenario.population.criteria.items(),
+        )
+    except CriteriaTooStrictError as exc:
+        raise ScenarioError(
+            ("population", "criteria"),
+            dict(scenario.population.criteria.items()),
+            str(exc),
+        ) from None
+
+
+def _arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
+    if arm.product is None:
+        return base
+    pot = msc_core.product_potency(
+        source=str(arm.product.source),
+        passage=arm.product.passage,
+        preconditioning=str(arm.product.preconditioning or "none"),
+        thawed=bool(arm.product.thawed),
+        p=v,
+    )
+    ones = np.ones_like(base.weight_kg)
+    return base._replace(
+        potency_imm=ones * pot.immunomodulatory,
+        potency_tro=ones * pot.trophic,
+        licensing_pre=ones * pot.preconditioning_licensing,
+    )
+
+
+def arm_dosing(arm: Arm, pat: Patient, grid: Grid, v: dict[str, float]) -> ArmDosing:
+    """Live cells per dose day, per-patient scale and route vector of one arm."""
+    n_comp = len(msc_core.COMPARTMENTS)
+    if arm.regimen is None or arm.product is None:
+        return ArmDosing(np.zeros(grid.day.shape), np.zeros_like(pat.weight_kg), np.zeros(n_comp))
+    reg = arm.regimen
+    per_kg = str(reg.dose_unit).endswith("/kg")
+    viability = (arm.product.viability_pct or 100.0) / 100.0
+    scale = (pat.weight_kg if per_kg else np.ones_like(pat.weight_kg)) * viability
+    amount = per_day({int(round(d)): float(reg.dose or 0.0) for d in reg.schedule_days}, grid)
+    return ArmDosing(amount, scale, msc_core.route_vector(str(reg.route), v))
+
+
+def _meal(v: dict[str, float]) -> Meal:
+    return Meal(
+        carbs_mg_per_kg=v["mmtt_volume_per_kg"] * v["mmtt_carbs_per_ml"],
+        bioavailability=v["meal_bioavailability"],
+        k_gut=v["gut_emptying_rate"],
+        k_abs=v["gut_absorption_rate"],
+        glucose_volume_dl_kg=v["glucose_volume"],
+        duration_min=int(v["mmtt_duration"]),
+    )
+
+
+def _records_to_variables(
+    rec: Record, pat: Patient, sh: Shared, v: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Per-record-day variables (time-major arrays from the engine -> patients x days)."""
+    obs = fasting_observables(rec.slow, rec.dose, rec.g_fast, rec.g_mean, pat, sh, jnp)
+    out = {k: np.asarray(a).T for k, a in obs.items()}
+    out["beta_mass_mg"] = np.asarray(rec.slow.beta_mass).T
+    out["beta_function"] = np.asarray(rec.slow.beta_function).T
+    out["insulin_sensitivity"] = np.asarray(rec.slow.insulin_sensitivity).T
+    out["m1_fraction"] = np.asarray(rec.slow.m1_fraction).T
+    for j, comp in enumerate(msc_core.COMPARTMENTS):
+        out[f"msc_{comp}"] = np.asarray(rec.msc[..., j]).T
+    return out
+
+
+def _visit_tests(
+    rec: Record, idx: np.ndarray, pat: Patient, sh: Shared, v: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """MMTT at each visit with the slow states of that day frozen."""
+    weight = jnp.asarray(pat.weight_kg)
+    carbs = (
+        jnp.minimum(v["mmtt_volume_per_kg"] * weight, v["mmtt_volume_max"])
+        * v["mmtt_carbs_per_ml"]
+        / weight
+    )
+    meal = _meal(v)._replace(carbs_mg_per_kg=1.0)
+    sel = jax.tree_util.tree_map(lambda a: a[idx], rec)
+    pat_v = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, sel.dose.shape), pat)
+    res = _mmtt_jit(sel.slow, sel.dose, sel.g_fast, pat_v, sh, meal, carbs)
+    return {k: np.asarray(a).T for k, a in res.items()}
+
+
+def _mmtt_scaled(
+    y: Slow, dose: Any, g_fast: Any, pat: Patient, sh: Shared, meal: Meal, carbs: Any
+) -> dict[str, Any]:
+    # The meal size per kg varies by patient (360 mL cap); scale it in the gut compartment.
+    return mmtt(y, dose, g_fast, pat, sh, meal._replace(carbs_mg_per_kg=carbs))
+
+
+_mmtt_jit = jax.jit(_mmtt_scaled, static_argnames=("meal",))
+
+
+def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResult:
+    """Simulate all arms of a validated scenario on one virtual population."""
+    check_supported(scenario)
+    params = load_parameters(*PARAMETER_MODULES)
+    v = params.flat()
+    note = progress or (lambda _msg: None)
+    with jax.enable_x64(True):
+        note("sampling population")
+        base, candidate_ids = sample_population(scenario, params)
+        sh = shared_constants(v, msc_core.index("target"))
+        grid = make_grid(int(scenario.duration_days), scenario.visits_days)
+        titr = titration_days(grid, v["titration_interval"])
+        kinetics = msc_core.kinetic_matrix(v)
+        visit_idx = np.searchsorted(grid.record_days, [int(round(d)) for d in scenario.visits_days])
+        arms: dict[str, ArmResult] = {}
+        for arm in scenario.arms:
+            note(f"simulating arm {arm.name}")
+            pat = _arm_patient(arm, base.patient, v)
+            dosing = arm_dosing(arm, pat, grid, v)
+            carry0 = Carry(
+                base.slow,
+                base.insulin_dose,
+                np.zeros((len(pat.weight_kg), len(msc_core.COMPARTMENTS))),
+                base.g_mean,
+                base.g_fast,
+            )
+            as_jax = jax.tree_util.tree_map(jnp.asarray, (carry0, pat, dosing))
+            rec = simulate_arm(*as_jax[:2], sh, as_jax[2], grid, titr, kinetics)
+            variables = _records_to_variables(rec, as_jax[1], sh, v)
+            visits = {k: a[:, visit_idx] for k, a in variables.items()}
+            visits.update(_visit_tests(rec, jnp.asarray(visit_idx), as_jax[1], sh, v))
+            arms[arm.name] = ArmResult(arm.name, variables, visits)
+    note("analysing endpoints")
+    return _assemble(scenario, params, base, candidate_ids, grid, arms)
+
+
+def _assemble(
+    scenario: Scenario,
+    params: ParameterSet,
+    base: Baseline,
+    candidate_ids: np.ndarray,
+    grid: Grid,
+    arms: dict[str, ArmResult],
+) -> RunResult:
+    control = _control_arm(scenario)
+    visits = list(scenario.visits_days)
+    endpoints = list(scenario.endpoints)
+    values = {name: {e: r.visits[e] for e in endpoints} for name, r in arms.items()}
+    table = endpoint_table(values, ENDPOINT_UNITS, visits, control)
+    treated = base.covariates["insulin_treated"] > 0.5
+    responders = {}
+    for name, r in arms.items():
+        a1c, dose = r.visits["hba1c_pct"], r.visits["insulin_iu_day"]
+        ins_resp = np.where(treated[:, None], dose <= 0.5 * dose[:, :1], np.nan)
+        responders[name] = {
+            "hba1c_below_7_pct": a1c < 7.0,
+            "hba1c_drop_at_least_0_5": (a1c - a1c[:, :1]) <= -0.5,
+            "insulin_reduced_at_least_50pct": ins_resp,
+        }
+    resp = responder_table(responders, visits)
+    ds = _dataset(arms, grid, candidate_ids)
+    return RunResult(scenario, params, ds, table, resp)
+
+
+LONG_NAMES = {
+    "hba1c_pct": "HbA1c",
+    "fpg_mmol_l": "fasting plasma glucose",
+    "ppg_mmol_l": "2-h glucose of the mixed-meal test",
+    "mean_glucose_mmol_l": "day-mean glucose",
+    "c_peptide_ng_ml": "fasting C-peptide",
+    "c_peptide_auc": "C-peptide AUC 0-120 min of the mixed-meal test",
+    "insulin_iu_day": "exogenous insulin dose",
+    "insulin_iu_kg_day": "exogenous insulin dose per kg",
+    "fasting_insulin_uu_ml": "fasting plasma insulin",
+    "homa_ir": "HOMA-IR",
+    "homa_b": "HOMA-%B",
+    "beta_mass_mg": "beta-cell mass",
+    "beta_function": "secretory function of beta cells (1 = healthy)",
+    "insulin_sensitivity": "insulin sensitivity",
+    "m1_fraction": "M1 share of tissue macrophages",
+}
+STATE_UNITS = {
+    "beta_mass_mg": "mg",
+    "beta_function": "1",
+    "insulin_sensitivity": "mL/uU/day",
+    "m1_fraction": "1",
+    "c_peptide_peak_ng_ml": "ng/mL",
+}
+
+
+def _dataset(arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray) -> xr.Dataset:
+    names = list(next(iter(arms.values())).records)
+    n = len(candidate_ids)
+    data_vars = {}
+    for var in names:
+        arr = np.concatenate([r.records[var] for r in arms.values()], axis=0)
+        unit = ENDPOINT_UNITS.get(var) or STATE_UNITS.get(var) or "cells"
+        long = LONG_NAMES.get(var, var.replace("msc_", "live MSCs in ").replace("_", " "))
+        data_vars[var] = (("patient", "day"), arr.astype(np.float64), {"units": unit, "long_name": long})
+    arm_names = np.repeat(np.array(list(arms), dtype=object), n)
+    return xr.Dataset(
+        data_vars,
+        coords={
+            "patient": np.arange(len(arm_names)),
+            "day": grid.record_days.astype(np.float64),
+            "arm": ("patient", arm_names.astype(str)),
+            "patient_id": ("patient", np.tile(candidate_ids, len(arms))),
+        },
+        attrs={"uncertainty": "between-patient variability within the virtual population"},
+    )
+
+
+def platform_scope() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "mscsim": __version__,
+    }
