@@ -79,17 +79,20 @@ def _print_endpoints(df: object) -> None:
     table = Table(title="Endpoints: mean (change from baseline, 95% CI) - between-patient CI")
     for col in ("arm", "day", "endpoint", "unit", "n", "mean", "change (95% CI)", "vs control"):
         table.add_column(col)
-    for row in df.itertuples(index=False):
-        change = f"{row.change_mean:+.3g} ({row.change_ci_low:+.3g}, {row.change_ci_high:+.3g})"
+    for row in df.to_dict("records"):
+        change = (
+            f"{row['change_mean']:+.3g} ({row['change_ci_low']:+.3g}, {row['change_ci_high']:+.3g})"
+        )
+        d = row["diff_vs_control_mean"]
         diff = (
             ""
-            if pd.isna(row.diff_vs_control_mean)
-            else f"{row.diff_vs_control_mean:+.3g} "
-            f"({row.diff_vs_control_ci_low:+.3g}, {row.diff_vs_control_ci_high:+.3g})"
+            if d != d  # NaN for the control arm
+            else f"{d:+.3g} ({row['diff_vs_control_ci_low']:+.3g}, "
+            f"{row['diff_vs_control_ci_high']:+.3g})"
         )
         table.add_row(
-            str(row.arm), f"{row.day:g}", str(row.endpoint), str(row.unit), str(row.n),
-            f"{row.mean:.4g}", change, diff,
+            str(row["arm"]), f"{row['day']:g}", str(row["endpoint"]), str(row["unit"]),
+            str(row["n"]), f"{row['mean']:.4g}", change, diff,
         )  # fmt: skip
     out.print(table)
 

@@ -171,9 +171,7 @@ def simulate_arm(
         jnp.asarray(grid.active),
     )
     last = Record(final.slow, final.dose, final.msc, final.g_mean, final.g_fast)
-    return jax.tree_util.tree_map(
-        lambda r, f: jnp.concatenate([r, f[None]], axis=0), records, last
-    )
+    return jax.tree_util.tree_map(lambda r, f: jnp.concatenate([r, f[None]], axis=0), records, last)
 
 
 assert SEGMENT >= 1

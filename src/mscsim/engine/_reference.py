@@ -81,9 +81,7 @@ def _atol(n_msc: int, scale: float) -> F64:
     return scale * np.asarray(typical)
 
 
-def _rhs_factory(
-    pat: Patient, sh: Shared, kinetics: F64, dose_box: list[float]
-) -> Any:
+def _rhs_factory(pat: Patient, sh: Shared, kinetics: F64, dose_box: list[float]) -> Any:
     """d/dt of the full state; `dose_box[0]` is the current insulin dose (changed at events)."""
 
     def rhs(t: float, y: F64) -> F64:
@@ -160,7 +158,7 @@ def _integrate(
         if t >= end:
             break
         if t in event_days:
-            day = int(round(t))
+            day = round(t)
             if titration_step is not None and day > 0 and day % titration_step == 0:
                 fpg = _fasting_glucose(y, dose_box[0], pat, sh)
                 dose_box[0] = float(titrate(dose_box[0], fpg, pat, sh, np))
@@ -169,7 +167,9 @@ def _integrate(
             rhs, (t, breaks[i + 1]), y, method="Radau", rtol=rtol, atol=atol, dense_output=False
         )
         if not sol.success:
-            raise RuntimeError(f"reference integration failed on [{t}, {breaks[i + 1]}]: {sol.message}")
+            raise RuntimeError(
+                f"reference integration failed on [{t}, {breaks[i + 1]}]: {sol.message}"
+            )
         y = sol.y[:, -1].copy()
     ys = np.stack([out_y[t] for t in records])
     doses = np.asarray([out_dose[t] for t in records])
@@ -212,13 +212,11 @@ def simulate_reference(
         kinetics=np.asarray(kinetics, dtype=np.float64),
         record_times=[float(d) for d in record_days],
         end=float(duration_days),
-        titration_step=max(int(round(titration_interval_days)), 1),
+        titration_step=max(round(titration_interval_days), 1),
         rtol=rtol,
         atol_scale=atol_scale,
     )
-    out: dict[str, np.ndarray] = {
-        name: ys[:, _SLOW][:, j] for j, name in enumerate(Slow._fields)
-    }
+    out: dict[str, np.ndarray] = {name: ys[:, _SLOW][:, j] for j, name in enumerate(Slow._fields)}
     out["insulin_dose"] = doses
     out["g_mean"] = ys[:, _G]
     out["insulin"] = ys[:, _I]

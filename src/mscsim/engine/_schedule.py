@@ -27,7 +27,7 @@ class Grid:
 
 
 def make_grid(duration_days: int, visits_days: Sequence[float]) -> Grid:
-    visits = {int(round(d)) for d in visits_days}
+    visits = {round(d) for d in visits_days}
     record = sorted({*range(0, duration_days + 1, SEGMENT), *visits, duration_days})
     rec = np.asarray(record, dtype=np.int64)
     starts, ends = rec[:-1], rec[1:]
@@ -46,5 +46,5 @@ def per_day(values: dict[int, float], grid: Grid) -> NDArray[np.float64]:
 
 
 def titration_days(grid: Grid, interval: float) -> NDArray[np.bool_]:
-    step = max(int(round(interval)), 1)
+    step = max(round(interval), 1)
     return grid.active & (grid.day > 0) & (grid.day % step == 0)

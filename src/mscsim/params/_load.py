@@ -18,7 +18,7 @@ MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm")
 @functools.cache
 def unit_registry() -> pint.UnitRegistry:
     """Pint registry with the counting units the model uses (cells, IU of insulin)."""
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     ureg.define("cell = [cell_count] = cells")
     ureg.define("IU = [insulin_unit]")
     ureg.define("uIU = 1e-6 * IU = uU")

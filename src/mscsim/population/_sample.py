@@ -29,7 +29,7 @@ class CriteriaTooStrictError(ValueError):
 
 def take(tree: T, index: NDArray[np.int64]) -> T:
     """Select patients (first axis) of every array in a pytree of NumPy arrays."""
-    return jax.tree_util.tree_map(lambda a: np.asarray(a)[index], tree)  # type: ignore[no-any-return]
+    return jax.tree_util.tree_map(lambda a: np.asarray(a)[index], tree)
 
 
 def criteria_mask(

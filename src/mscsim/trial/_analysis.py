@@ -65,16 +65,8 @@ def endpoint_table(
                 dm = dlo = dhi = np.nan
                 if ref is not None:
                     _, dm, _, dlo, dhi = mean_ci(v[:, j] - ref[:, j])
-                rows.append(
-                    dict(
-                        zip(
-                            ENDPOINT_COLUMNS,
-                            (arm, day, endpoint, units[endpoint], n, m, sd, lo, hi, cm, clo, chi)
-                            + (dm, dlo, dhi),
-                            strict=True,
-                        )
-                    )
-                )
+                row = (arm, day, endpoint, units[endpoint], n, m, sd, lo, hi, cm, clo, chi)
+                rows.append(dict(zip(ENDPOINT_COLUMNS, (*row, dm, dlo, dhi), strict=True)))
     return pd.DataFrame(rows, columns=list(ENDPOINT_COLUMNS))
 
 

@@ -123,7 +123,11 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
 
     def eligibility_values(b: Baseline) -> dict[str, np.ndarray]:
         obs = fasting_observables(b.slow, b.insulin_dose, b.g_fast, b.g_mean, b.patient, sh, np)
-        return {**b.covariates, "hba1c_pct": b.slow.hba1c, "c_peptide_ng_ml": obs["c_peptide_ng_ml"]}
+        return {
+            **b.covariates,
+            "hba1c_pct": b.slow.hba1c,
+            "c_peptide_ng_ml": obs["c_peptide_ng_ml"],
+        }
 
     try:
         return sample_eligible(
@@ -169,7 +173,7 @@ def arm_dosing(arm: Arm, pat: Patient, grid: Grid, v: dict[str, float]) -> ArmDo
     per_kg = str(reg.dose_unit).endswith("/kg")
     viability = (arm.product.viability_pct or 100.0) / 100.0
     scale = (pat.weight_kg if per_kg else np.ones_like(pat.weight_kg)) * viability
-    amount = per_day({int(round(d)): float(reg.dose or 0.0) for d in reg.schedule_days}, grid)
+    amount = per_day({round(d): float(reg.dose or 0.0) for d in reg.schedule_days}, grid)
     return ArmDosing(amount, scale, msc_core.route_vector(str(reg.route), v))
 
 
@@ -210,7 +214,7 @@ def _visit_tests(
         / weight
     )
     meal = _meal(v)._replace(carbs_mg_per_kg=1.0)
-    sel = jax.tree_util.tree_map(lambda a: a[idx], rec)
+    sel = jax.tree_util.tree_map(lambda a: a[jnp.asarray(idx)], rec)
     pat_v = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, sel.dose.shape), pat)
     res = _mmtt_jit(sel.slow, sel.dose, sel.g_fast, pat_v, sh, meal, carbs)
     return {k: np.asarray(a).T for k, a in res.items()}
@@ -239,7 +243,7 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         grid = make_grid(int(scenario.duration_days), scenario.visits_days)
         titr = titration_days(grid, v["titration_interval"])
         kinetics = msc_core.kinetic_matrix(v)
-        visit_idx = np.searchsorted(grid.record_days, [int(round(d)) for d in scenario.visits_days])
+        visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
         arms: dict[str, ArmResult] = {}
         for arm in scenario.arms:
             note(f"simulating arm {arm.name}")
@@ -252,11 +256,13 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
                 base.g_mean,
                 base.g_fast,
             )
-            as_jax = jax.tree_util.tree_map(jnp.asarray, (carry0, pat, dosing))
-            rec = simulate_arm(*as_jax[:2], sh, as_jax[2], grid, titr, kinetics)
-            variables = _records_to_variables(rec, as_jax[1], sh, v)
+            carry_j = jax.tree_util.tree_map(jnp.asarray, carry0)
+            pat_j = jax.tree_util.tree_map(jnp.asarray, pat)
+            dosing_j = jax.tree_util.tree_map(jnp.asarray, dosing)
+            rec = simulate_arm(carry_j, pat_j, sh, dosing_j, grid, titr, kinetics)
+            variables = _records_to_variables(rec, pat_j, sh, v)
             visits = {k: a[:, visit_idx] for k, a in variables.items()}
-            visits.update(_visit_tests(rec, jnp.asarray(visit_idx), as_jax[1], sh, v))
+            visits.update(_visit_tests(rec, visit_idx, pat_j, sh, v))
             arms[arm.name] = ArmResult(arm.name, variables, visits)
     note("analysing endpoints")
     return _assemble(scenario, params, base, candidate_ids, grid, arms)
@@ -272,8 +278,8 @@ def _assemble(
 ) -> RunResult:
     control = _control_arm(scenario)
     visits = list(scenario.visits_days)
-    endpoints = list(scenario.endpoints)
-    values = {name: {e: r.visits[e] for e in endpoints} for name, r in arms.items()}
+    endpoints = [str(e) for e in scenario.endpoints]
+    values = {name: {str(e): r.visits[e] for e in endpoints} for name, r in arms.items()}
     table = endpoint_table(values, ENDPOINT_UNITS, visits, control)
     treated = base.covariates["insulin_treated"] > 0.5
     responders = {}
@@ -324,7 +330,8 @@ def _dataset(arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray) 
         arr = np.concatenate([r.records[var] for r in arms.values()], axis=0)
         unit = ENDPOINT_UNITS.get(var) or STATE_UNITS.get(var) or "cells"
         long = LONG_NAMES.get(var, var.replace("msc_", "live MSCs in ").replace("_", " "))
-        data_vars[var] = (("patient", "day"), arr.astype(np.float64), {"units": unit, "long_name": long})
+        attrs = {"units": unit, "long_name": long}
+        data_vars[var] = (("patient", "day"), arr.astype(np.float64), attrs)
     arm_names = np.repeat(np.array(list(arms), dtype=object), n)
     return xr.Dataset(
         data_vars,

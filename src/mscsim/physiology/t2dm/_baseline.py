@@ -108,12 +108,14 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
     age = np.clip(v["age_mean"] + v["age_sd"] * z["age"], 18.0, 95.0)
     female = (ndtr(z["sex"]) < v["female_share"]).astype(np.float64)
     weight = np.clip(lognormal(v["weight_median"], v["weight_median__cv"], z["weight"]), 35, 250)
-    height = np.where(female > 0.5, v["height_female"], v["height_male"]) + v["height_sd"] * z[
-        "height"
-    ]
+    height = (
+        np.where(female > 0.5, v["height_female"], v["height_male"]) + v["height_sd"] * z["height"]
+    )
     bmi = weight / height**2
     bsa = np.sqrt(height * 100.0 * weight / 3600.0)  # Mosteller
-    duration = np.clip(lognormal(v["duration_median"], v["duration_median__cv"], z["duration"]), 0.1, 50)
+    duration = np.clip(
+        lognormal(v["duration_median"], v["duration_median__cv"], z["duration"]), 0.1, 50
+    )
     hba1c_target = np.clip(v["hba1c_mean"] + v["hba1c_sd"] * z["hba1c"], 5.0, 14.0)
     treated = (ndtr(z["insulin_treated"]) < v["insulin_treated_share"]).astype(np.float64)
 
@@ -131,13 +133,19 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
     )
     phi0 = 1.0 / (1.0 + dysfunction)
     beta_eff = (
-        lognormal(v["beta_function_at_diagnosis"], v["beta_function_at_diagnosis__cv"], z["beta_function"])
+        lognormal(
+            v["beta_function_at_diagnosis"], v["beta_function_at_diagnosis__cv"], z["beta_function"]
+        )
         * np.exp(-decline * duration)
         * sh.beta_healthy
     )
     beta0 = beta_eff / phi0
 
-    dose0 = treated * lognormal(v["insulin_dose_per_kg"], v["insulin_dose_per_kg__cv"], z["insulin_dose"]) * weight
+    dose0 = (
+        treated
+        * lognormal(v["insulin_dose_per_kg"], v["insulin_dose_per_kg__cv"], z["insulin_dose"])
+        * weight
+    )
     volume_ml = v["insulin_volume"] * weight * 1000.0
     c_exo = 1.0e6 / (volume_ml * sh.k)
     c_endo = beta_eff * sh.sigma / sh.k
