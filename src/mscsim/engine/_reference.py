@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
@@ -364,19 +362,17 @@ def topp_fast(
     c_endo0 = endogenous_insulin_coeff(b0, 1.0, sh)
     g0 = glucose_qss(sh.R0, c_endo0, 0.0, params["SI"], sh.R0 / sh.EG0, sh, np, QSS_ITERS)
     grid = make_grid(duration_days, list(range(duration_days + 1)))
-    with jax.enable_x64(True):
-        carry = Carry(_topp_slow(b0, g0, params["SI"]), np.zeros(n), np.zeros((n, 1)), g0, g0)
-        dosing = ArmDosing(jnp.asarray(per_day({}, grid)), jnp.ones(n), jnp.zeros(1))
-        rec = simulate_arm(
-            jax.tree_util.tree_map(jnp.asarray, carry),
-            jax.tree_util.tree_map(jnp.asarray, pat),
-            sh,
-            dosing,
-            grid,
-            titration_days(grid, float(duration_days + 1)),
-            np.zeros((1, 1)),
-        )
-        b = np.asarray(rec.slow.beta_mass)
-        g = np.asarray(rec.g_mean)
+    rec = simulate_arm(
+        Carry(_topp_slow(b0, g0, params["SI"]), np.zeros(n), np.zeros((n, 1)), g0, g0),
+        pat,
+        sh,
+        ArmDosing(per_day({}, grid), np.ones(n), np.zeros(1)),
+        grid,
+        titration_days(grid, float(duration_days + 1)),  # no titration day within the run
+        np.zeros((1, 1)),
+        precision="float64",
+    )
+    b = np.asarray(rec.slow.beta_mass)
+    g = np.asarray(rec.g_mean)
     i = endogenous_insulin_coeff(b, 1.0, sh) * secretion_fraction(g, sh)
     return {"time": np.asarray(grid.record_days, dtype=np.float64), "G": g, "I": i, "B": b}
