@@ -30,7 +30,8 @@ SKIP_DAYS_HEALTHY = 1
 SKIP_DAYS_DIABETIC = 3
 
 pytestmark = pytest.mark.skipif(
-    not SBML.exists(), reason=f"curated SBML not found at {SBML} (../shared/biomodels/ beside the clone)"
+    not SBML.exists(),
+    reason=f"curated SBML not found at {SBML} (../shared/biomodels/ beside the clone)",
 )
 
 
