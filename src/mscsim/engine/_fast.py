@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from mscsim.engine._schedule import SEGMENT, Grid
+from mscsim.engine._schedule import Grid
 from mscsim.physiology.t2dm._equations import (
     Patient,
     Shared,
