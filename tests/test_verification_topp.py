@@ -143,7 +143,7 @@ def test_fast_path_follows_roadrunner_in_the_diabetic_basin_at_rat_turnover() ->
 
 
 def test_fast_path_reaches_the_same_fate_in_the_diabetic_basin_at_rat_turnover() -> None:
-    """What the reduction does keep at rat scale: the pathological fixed point (G = R0/EG0, B -> 0)."""
+    """What the reduction keeps at rat scale: the pathological fixed point (G = R0/EG0, B -> 0)."""
     rr = _roadrunner(250.0, 2.8, 20.0)
     fast = topp_fast(np.asarray([20.0]), _topp_params(), DAYS)
     late = slice(60, None)  # both have collapsed by day 60

@@ -136,7 +136,7 @@ def _simulate(
     active_tab: Any,
 ) -> tuple[Record, Carry]:
     def segment(carry: Carry, seg: tuple[Any, Any, Any, Any]) -> tuple[Carry, Record]:
-        rec = Record(carry.slow, carry.dose, carry.msc, carry.g_mean, carry.g_fast)
+        rec = _record(carry, pat, sh)
 
         def inner(c: Carry, x: tuple[Any, Any, Any, Any]) -> tuple[Carry, None]:
             return _day(c, x, pat, sh, dosing, e_full, e_half), None
@@ -150,6 +150,21 @@ def _simulate(
 
 
 _simulate_jit = jax.jit(_simulate)
+
+
+def _record(carry: Carry, pat: Patient, sh: Shared) -> Record:
+    """What is recorded on a record day: the fasting glucose is solved for this very state
+    (the carried value is only a warm start, refreshed on titration days)."""
+    g_fast = fasting_glucose(carry.slow, carry.dose, pat, sh, carry.g_fast, 4 * NEWTON_ITERS)
+    c_endo = endogenous_insulin_coeff(carry.slow.beta_mass, carry.slow.beta_function, sh)
+    g_mean = glucose_qss(
+        sh.R0, c_endo, pat.c_exo * carry.dose, carry.slow.insulin_sensitivity, carry.g_mean, sh,
+        jnp, 4 * NEWTON_ITERS,
+    )  # fmt: skip
+    return Record(carry.slow, carry.dose, carry.msc, g_mean, g_fast)
+
+
+_record_jit = jax.jit(_record)
 
 
 def simulate_arm(
@@ -181,7 +196,7 @@ def simulate_arm(
             (carry0, pat, dosing, e_full, e_half, grid.day.astype(float), titration, grid.active),
         )
         records, final = _simulate_jit(sh, *as_arrays)
-        last = Record(final.slow, final.dose, final.msc, final.g_mean, final.g_fast)
+        last = _record_jit(final, as_arrays[1], sh)
         out = jax.tree_util.tree_map(
             lambda r, f: jnp.concatenate([r, f[None]], axis=0), records, last
         )

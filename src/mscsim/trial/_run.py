@@ -146,7 +146,7 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
         ) from None
 
 
-def _arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
+def arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
     if arm.product is None:
         return base
     pot = msc_core.product_potency(
@@ -192,7 +192,7 @@ def _records_to_variables(
     rec: Record, pat: Patient, sh: Shared, v: dict[str, float]
 ) -> dict[str, np.ndarray]:
     """Per-record-day variables (time-major arrays from the engine -> patients x days)."""
-    obs = fasting_observables(rec.slow, rec.dose, rec.g_fast, rec.g_mean, pat, sh, jnp)
+    obs = fasting_observables(rec.slow, rec.dose, rec.g_fast, rec.g_mean, pat, sh, np)
     out = {k: np.asarray(a).T for k, a in obs.items()}
     out["beta_mass_mg"] = np.asarray(rec.slow.beta_mass).T
     out["beta_function"] = np.asarray(rec.slow.beta_function).T
@@ -247,7 +247,7 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         arms: dict[str, ArmResult] = {}
         for arm in scenario.arms:
             note(f"simulating arm {arm.name}")
-            pat = _arm_patient(arm, base.patient, v)
+            pat = arm_patient(arm, base.patient, v)
             dosing = arm_dosing(arm, pat, grid, v)
             carry0 = Carry(
                 base.slow,
@@ -260,7 +260,7 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
             pat_j = jax.tree_util.tree_map(jnp.asarray, pat)
             dosing_j = jax.tree_util.tree_map(jnp.asarray, dosing)
             rec = simulate_arm(carry_j, pat_j, sh, dosing_j, grid, titr, kinetics)
-            variables = _records_to_variables(rec, pat_j, sh, v)
+            variables = _records_to_variables(rec, pat, sh, v)
             visits = {k: a[:, visit_idx] for k, a in variables.items()}
             visits.update(_visit_tests(rec, visit_idx, pat_j, sh, v))
             arms[arm.name] = ArmResult(arm.name, variables, visits)
