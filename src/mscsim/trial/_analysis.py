@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 F64 = NDArray[np.float64]
 ENDPOINT_COLUMNS: tuple[str, ...] = (
@@ -44,7 +44,7 @@ def mean_ci(x: F64, level: float = 0.95) -> tuple[int, float, float, float, floa
     if n == 1:
         return 1, m, np.nan, np.nan, np.nan
     sd = float(np.std(x, ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * sd / np.sqrt(n)
     return n, m, sd, m - half, m + half
 
 
@@ -73,7 +73,7 @@ def endpoint_table(
 def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     if n == 0:
         return np.nan, np.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

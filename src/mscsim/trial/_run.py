@@ -33,6 +33,7 @@ from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observab
 from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import Arm, Scenario, ScenarioError
 from mscsim.trial._analysis import endpoint_table, responder_table
+from mscsim.trial._check import reference_check
 
 SUPPORTED_DISEASES = ("t2dm",)
 SUPPORTED_FORMS = ("cells",)
@@ -245,6 +246,7 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         kinetics = msc_core.kinetic_matrix(v)
         visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
         arms: dict[str, ArmResult] = {}
+        check: dict[str, Any] = {}
         for arm in scenario.arms:
             note(f"simulating arm {arm.name}")
             pat = arm_patient(arm, base.patient, v)
@@ -264,8 +266,62 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
             visits = {k: a[:, visit_idx] for k, a in variables.items()}
             visits.update(_visit_tests(rec, visit_idx, pat_j, sh, v))
             arms[arm.name] = ArmResult(arm.name, variables, visits)
+            if not check or (arm.regimen is not None and check["arm_is_control"]):
+                note(f"checking arm {arm.name} against the reference solver")
+                check = _check_arm(scenario, arm, pat, base, sh, dosing, grid, v, variables)
     note("analysing endpoints")
-    return _assemble(scenario, params, base, candidate_ids, grid, arms)
+    result = _assemble(scenario, params, base, candidate_ids, grid, arms)
+    check.pop("arm_is_control", None)
+    lock = {"seed": scenario.population.seed, "scope": platform_scope(), "reference_check": check}
+    return RunResult(
+        result.scenario,
+        result.parameters,
+        result.trajectories,
+        result.endpoints,
+        result.responders,
+        lock,
+    )
+
+
+REFERENCE_PATIENTS = 2
+
+
+def _check_arm(
+    scenario: Scenario,
+    arm: Arm,
+    pat: Patient,
+    base: Baseline,
+    sh: Shared,
+    dosing: ArmDosing,
+    grid: Grid,
+    v: dict[str, float],
+    variables: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    n = len(pat.weight_kg)
+    rng = np.random.default_rng([scenario.population.seed, 20_241_123])
+    patients = sorted(rng.choice(n, size=min(REFERENCE_PATIENTS, n), replace=False).tolist())
+    amount = np.asarray(dosing.amount)
+    doses = {
+        int(d): float(a)
+        for d, a in zip(grid.day[grid.active], amount[grid.active], strict=True)
+        if a != 0.0
+    }
+    live = {d: a * np.asarray(dosing.scale) for d, a in doses.items()}
+    out = reference_check(
+        arm=arm.name,
+        patients=patients,
+        pat=pat,
+        base=base,
+        sh=sh,
+        dose_live_cells=live,
+        route=np.asarray(dosing.route),
+        kinetics=msc_core.kinetic_matrix(v),
+        grid=grid,
+        titration_interval=v["titration_interval"],
+        engine_variables=variables,
+    )
+    out["arm_is_control"] = arm.regimen is None
+    return out
 
 
 def _assemble(
