@@ -48,11 +48,17 @@ class Record(NamedTuple):
 
 
 class ArmDosing(NamedTuple):
-    """Scheduled MSC jumps of one arm: cells on each day x per-patient scale x route vector."""
+    """Scheduled MSC jumps: dose amount on each day x per-patient scale x route vector.
 
-    amount: Any  # (n_segments, SEGMENT) dose amount per day (cells or cells/kg)
+    One arm: `amount` is (n_segments, SEGMENT) and `route` (n_compartments,). Several arms in one
+    scan: `amount` is (n_segments, SEGMENT, n_arms), `group` (P,) picks each patient's arm column
+    and `route` is (P, n_compartments).
+    """
+
+    amount: Any  # dose amount per day (cells or cells/kg)
     scale: Any  # (P,) converts amount to live cells (weight for cells/kg, times viability)
-    route: Any  # (n_compartments,) where a live cell lands on first pass
+    route: Any  # where a live cell lands on first pass
+    group: Any = None  # (P,) arm column of `amount`, or None for a single arm
 
 
 def propagators(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +103,8 @@ def _day(
         return titrate(c[0], g, pat, sh, jnp), g
 
     dose, g_fast = jax.lax.cond(titrate_now, titrate_today, lambda c: c, (dose, carry.g_fast))
-    msc = msc + amount * dosing.scale[:, None] * dosing.route[None, :]
+    per_patient = amount if dosing.group is None else amount[dosing.group]
+    msc = msc + (per_patient * dosing.scale)[:, None] * dosing.route
 
     msc_half = msc @ e_half.T
     msc_end = msc @ e_full.T
