@@ -11,11 +11,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+# Phases a run reports (trial._run.simulate) plus writing: the length of the progress bar.
+RUN_PHASES = ("sample", "simulate", "meal tests", "reference check", "analyse", "write")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 150)
 
 
 def _enable_compile_cache() -> None:
@@ -54,15 +58,24 @@ def run(
     _enable_compile_cache()
     start = time.perf_counter()
     try:
-        with err.status("starting", spinner="dots") as status:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=quiet,
+        ) as bar:
+            task = bar.add_task("starting", total=len(RUN_PHASES))
 
             def progress(msg: str) -> None:
-                if not quiet:
-                    status.update(msg)
+                bar.update(task, description=msg, advance=1)
 
             result = run_scenario(spec, progress=progress)
-            status.update("writing results")
+            progress("writing results")
             write_results(result, out_dir, force=force)
+            bar.update(task, completed=len(RUN_PHASES))
     except ScenarioError as exc:
         _fail(str(exc))
     except OutputExistsError as exc:

@@ -191,6 +191,8 @@ def _meal(v: dict[str, float]) -> Meal:
         k_abs=v["gut_absorption_rate"],
         glucose_volume_dl_kg=v["glucose_volume"],
         duration_min=int(v["mmtt_duration"]),
+        glucose_effectiveness=v["glucose_effectiveness_t2dm"],
+        insulin_action_rate=v["insulin_action_rate"],
     )
 
 
@@ -204,6 +206,7 @@ def _records_to_variables(
     out["beta_function"] = np.asarray(rec.slow.beta_function).T
     out["insulin_sensitivity"] = np.asarray(rec.slow.insulin_sensitivity).T
     out["m1_fraction"] = np.asarray(rec.slow.m1_fraction).T
+    out["inflammation_index"] = out["m1_fraction"] / sh.m1_healthy
     for j, comp in enumerate(msc_core.COMPARTMENTS):
         out[f"msc_{comp}"] = np.asarray(rec.msc[..., j]).T
     return out
@@ -390,12 +393,14 @@ LONG_NAMES = {
     "beta_function": "secretory function of beta cells (1 = healthy)",
     "insulin_sensitivity": "insulin sensitivity",
     "m1_fraction": "M1 share of tissue macrophages",
+    "inflammation_index": "inflammation index (M1 share relative to lean adults)",
 }
 STATE_UNITS = {
     "beta_mass_mg": "mg",
     "beta_function": "1",
     "insulin_sensitivity": "mL/uU/day",
     "m1_fraction": "1",
+    "inflammation_index": "1",
     "c_peptide_peak_ng_ml": "ng/mL",
 }
 

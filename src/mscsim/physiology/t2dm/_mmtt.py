@@ -1,9 +1,12 @@
 """Mixed-meal tolerance test at a visit: a short fast-timescale simulation, slow states frozen.
 
 Meal: Boost 6 mL/kg up to 360 mL (Greenbaum 2008), absorbed through Dalla Man's two-compartment
-gut; glucose and insulin follow Topp's equations on the minute scale; C-peptide follows Van
-Cauter's two-compartment kinetics driven by pre-hepatic secretion. Outputs the 2-h glucose (PPG)
-and the 0-120 min C-peptide AUC.
+gut. On the minute scale glucose follows Bergman's minimal model (glucose effectiveness SG and a
+remote insulin action X whose gain is the patient's insulin sensitivity): Topp's slow-scale
+equation has an insulin-independent disposal 20 times below Bergman's SG and no delay of insulin
+action, so it is valid for day averages but not for a 2-h excursion. Insulin secretion follows
+Topp's sigmoid, and C-peptide Van Cauter's two-compartment kinetics driven by pre-hepatic
+secretion. Outputs the 2-h glucose (PPG) and the 0-120 min C-peptide AUC.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ class Meal(NamedTuple):
     k_abs: float  # 1/min, gut -> plasma
     glucose_volume_dl_kg: float
     duration_min: int
+    glucose_effectiveness: float  # Bergman SG, 1/min
+    insulin_action_rate: float  # Bergman p2, 1/min
 
 
 def mmtt(y: Slow, dose: Array, g_fast: Array, pat: Patient, sh: Shared, meal: Meal) -> dict:
     """PPG (mmol/L at 120 min) and C-peptide AUC (ng/mL*min, 0-120 min) for each patient."""
     c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
     i_exo = pat.c_exo * dose
-    r_fast = sh.f_fast * sh.R0
     s0 = secretion_fraction(g_fast, sh)
     i0 = c_endo * s0 + i_exo
     isr0 = c_endo * sh.k * s0 * pat.isr_conv
@@ -47,19 +51,22 @@ def mmtt(y: Slow, dose: Array, g_fast: Array, pat: Patient, sh: Shared, meal: Me
     c2 = c1 * pat.cpep_k1 / pat.cpep_k2
     carbs = meal.carbs_mg_per_kg * meal.bioavailability / meal.glucose_volume_dl_kg  # mg/dL
 
+    si_min = y.insulin_sensitivity / MINUTES_PER_DAY  # mL/uU/min
+    sg = meal.glucose_effectiveness
+    p2 = meal.insulin_action_rate
+
     def rhs(x: tuple[Array, ...]) -> tuple[Array, ...]:
-        g, ins, q1, q2, cp1, cp2 = x
+        g, act, ins, q1, q2, cp1, cp2 = x
         s = secretion_fraction(g, sh)
-        dg = (r_fast - (sh.EG0 + y.insulin_sensitivity * ins) * g) / MINUTES_PER_DAY + (
-            meal.k_abs * q2
-        )
+        dg = -(sg + act) * g + sg * g_fast + meal.k_abs * q2
+        dact = -p2 * act + p2 * si_min * (ins - i0)
         di = (c_endo * sh.k * s - sh.k * (ins - i_exo)) / MINUTES_PER_DAY
         dq1 = -meal.k_gut * q1
         dq2 = meal.k_gut * q1 - meal.k_abs * q2
         isr = c_endo * sh.k * s * pat.isr_conv / pat.cpep_vd_l  # pmol/L/min
         dc1 = isr - (pat.cpep_k1 + pat.cpep_k3) * cp1 + pat.cpep_k2 * cp2
         dc2 = pat.cpep_k1 * cp1 - pat.cpep_k2 * cp2
-        return dg, di, dq1, dq2, dc1, dc2
+        return dg, dact, di, dq1, dq2, dc1, dc2
 
     def step(x: tuple[Array, ...], _: None) -> tuple[tuple[Array, ...], Array]:
         h = 1.0  # minute
@@ -71,10 +78,10 @@ def mmtt(y: Slow, dose: Array, g_fast: Array, pat: Patient, sh: Shared, meal: Me
             a + h / 6.0 * (b1 + 2 * b2 + 2 * b3 + b4)
             for a, b1, b2, b3, b4 in zip(x, k1, k2, k3, k4, strict=True)
         )
-        return new, new[4]
+        return new, new[5]
 
     zeros = jnp.zeros_like(g_fast)
-    x0 = (g_fast, i0, zeros + carbs, zeros, c1, c2)
+    x0 = (g_fast, zeros, i0, zeros + carbs, zeros, c1, c2)
     x_end, cpep_path = jax.lax.scan(step, x0, None, length=meal.duration_min)
     cpep = jnp.concatenate([c1[None], cpep_path], axis=0) / PMOL_L_PER_NG_ML_CPEPTIDE
     auc = jnp.sum(0.5 * (cpep[1:] + cpep[:-1]), axis=0)  # trapezoid, 1-min grid
