@@ -19,6 +19,7 @@ from mscsim.engine._schedule import Grid
 from mscsim.physiology.t2dm._equations import (
     Patient,
     Shared,
+    Signals,
     Slow,
     endogenous_insulin_coeff,
     glucose_qss,
@@ -27,6 +28,7 @@ from mscsim.physiology.t2dm._equations import (
     titrate,
 )
 
+MSC_NEGLIGIBLE_CELLS = 1.0  # below one live cell in every compartment the MSC terms are skipped
 NEWTON_ITERS = 2  # warm-started from the previous stage: glucose moves little within a day
 DT = 1.0  # day
 
@@ -106,25 +108,43 @@ def _day(
     per_patient = amount if dosing.group is None else amount[dosing.group]
     msc = msc + (per_patient * dosing.scale)[:, None] * dosing.route
 
-    msc_half = msc @ e_half.T
-    msc_end = msc @ e_full.T
     t0 = day
 
     def rates(yy: Slow, cells: Any, t: Any, g0: Any) -> tuple[Slow, Any]:
         g = _mean_glucose(yy, dose, pat, sh, g0)
-        infl = yy.m1_fraction / sh.m1_healthy
-        sig = msc_signals(cells, infl, pat, sh, jnp)
+        if cells is None:
+            sig = Signals(0.0, 0.0, 1.0)
+        else:
+            sig = msc_signals(cells, yy.m1_fraction / sh.m1_healthy, pat, sh, jnp)
         return slow_rates(yy, g, t, sig, pat, sh, jnp), g
 
-    k1, g1 = rates(y, msc, t0, carry.g_mean)
-    k2, g2 = rates(_add(y, k1, DT / 2), msc_half, t0 + DT / 2, g1)
-    k3, _ = rates(_add(y, k2, DT / 2), msc_half, t0 + DT / 2, g2)
-    k4, g4 = rates(_add(y, k3, DT), msc_end, t0 + DT, g2)
-    y_new = Slow(
-        *(
-            a + DT / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
-            for a, b1, b2, b3, b4 in zip(y, k1, k2, k3, k4, strict=True)
+    def rk4(cells: tuple[Any, Any, Any] | None) -> tuple[Slow, Any]:
+        c0, ch, c1 = cells if cells is not None else (None, None, None)
+        k1, g1 = rates(y, c0, t0, carry.g_mean)
+        k2, g2 = rates(_add(y, k1, DT / 2), ch, t0 + DT / 2, g1)
+        k3, _ = rates(_add(y, k2, DT / 2), ch, t0 + DT / 2, g2)
+        k4, g4 = rates(_add(y, k3, DT), c1, t0 + DT, g2)
+        y_new = Slow(
+            *(
+                a + DT / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
+                for a, b1, b2, b3, b4 in zip(y, k1, k2, k3, k4, strict=True)
+            )
         )
+        return y_new, g4
+
+    def with_cells(m: Any) -> tuple[Slow, Any, Any]:
+        m_half, m_end = m @ e_half.T, m @ e_full.T
+        y_new, g4 = rk4((m, m_half, m_end))
+        return y_new, g4, m_end
+
+    def without_cells(m: Any) -> tuple[Slow, Any, Any]:
+        # Less than one live cell anywhere in the population: the secretome is nil, so the MSC
+        # terms and the kinetics are skipped (most days of a trial) and the remnant is cleared.
+        y_new, g4 = rk4(None)
+        return y_new, g4, jnp.zeros_like(m)
+
+    y_new, g4, msc_end = jax.lax.cond(
+        jnp.max(msc) >= MSC_NEGLIGIBLE_CELLS, with_cells, without_cells, msc
     )
     new = Carry(y_new, dose, msc_end, g4, g_fast)
     # Padding slots of a short segment leave the state untouched.
