@@ -284,7 +284,9 @@ def _bands(da: xr.DataArray, patient_arms: np.ndarray, arms: Sequence[str]) -> d
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(sub, axis=0)
-            low, high = np.nanquantile(sub, BAND_QUANTILES, axis=0)
+            # np.quantile is several times faster than nanquantile; use it when nothing is NaN.
+            quantile = np.quantile if np.isfinite(sub).all() else np.nanquantile
+            low, high = quantile(sub, BAND_QUANTILES, axis=0)
         out[arm] = _Band(mean=mean, low=low, high=high, n=int(sub.shape[0]))
     return out
 
