@@ -85,7 +85,9 @@ def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
         meta = {k: str(v) for k, v in result.lock.get("scope", {}).items()}
         meta["seed"] = str(result.scenario.population.seed)
         meta["evidence_level"] = EVIDENCE_LEVEL
-        meta["reference_max_rel_dev"] = str(result.lock.get("reference_check", {}).get("max_rel_dev"))
+        meta["reference_max_rel_dev"] = str(
+            result.lock.get("reference_check", {}).get("max_rel_dev")
+        )
         write_report(
             tmp / "report.html",
             trajectories=result.trajectories,
