@@ -632,7 +632,7 @@ h1 { margin-bottom: 0.2rem; }
 .banner.exploratory { background: #fde2e1; border-color: #c62828; }
 nav ul { display: flex; flex-wrap: wrap; gap: 0.2rem 1.2rem; list-style: none; padding: 0; }
 .figrow { display: flex; flex-wrap: wrap; gap: 0.5rem; }
-.figure { flex: 1 1 440px; min-width: 440px; }
+.figure { flex: 1 1 440px; min-width: 440px; overflow: hidden; }
 table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.88rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
@@ -682,9 +682,10 @@ def _render_document(
     ]
     if metadata.get("evidence_level", "").strip().lower() == "exploratory":
         body.append(
-            '<div class="banner exploratory"><b>Exploratory model.</b> The disease module is '
-            "supported by animal or mechanistic evidence only; it is not calibrated to human "
-            "data, and these results are hypotheses, not predictions.</div>"
+            '<div class="banner exploratory"><b>Exploratory model.</b> Its MSC mechanisms rest '
+            "largely on animal and mechanistic evidence; at most a few parameters are fitted to "
+            "pooled human data and validation on held-apart trials is incomplete (see the "
+            "parameters' provenance). These results are hypotheses, not predictions.</div>"
         )
 
     nav = [
