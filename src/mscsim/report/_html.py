@@ -623,6 +623,14 @@ def _metadata_section(metadata: dict[str, str]) -> str:
     )
 
 
+# Figures are drawn before the flex layout settles, so plotly may size them at its 700 px
+# default; once the page has loaded, fit every figure to its box.
+_RESIZE_SCRIPT = (
+    "<script>window.addEventListener('load', function () {"
+    " document.querySelectorAll('.plotly-graph-div').forEach(function (d) {"
+    " Plotly.Plots.resize(d); }); });</script>"
+)
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 0 1.5rem;
        color: #222; }
@@ -632,7 +640,7 @@ h1 { margin-bottom: 0.2rem; }
 .banner.exploratory { background: #fde2e1; border-color: #c62828; }
 nav ul { display: flex; flex-wrap: wrap; gap: 0.2rem 1.2rem; list-style: none; padding: 0; }
 .figrow { display: flex; flex-wrap: wrap; gap: 0.5rem; }
-.figure { flex: 1 1 440px; min-width: 440px; overflow: hidden; }
+.figure { flex: 1 1 0px; min-width: 440px; overflow: hidden; }
 table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.88rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
@@ -757,7 +765,9 @@ def _render_document(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title)} — mscsim report</title>\n"
-        f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+        f"<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + f"\n{_RESIZE_SCRIPT}\n</body>\n</html>\n"
     )
 
 
