@@ -73,6 +73,11 @@ def _bad(d: dict[str, Any], fault: str) -> Any:
         arm["regimen"]["route"] = "intrathecal"
     elif fault == "criteria_too_strict":
         d["population"]["criteria"] = {"hba1c_pct": [7.0, 7.001], "age_years": [30, 31]}
+    elif fault == "standard_of_care_not_yet_modelled":
+        d["standard_of_care"] = ["metformin"]
+    elif fault == "trial_replicates_not_yet_supported":
+        d["population"]["n"] = 100
+        d["trial"] = {"n_per_arm": 20, "replicates": 10}
     elif fault == "negative_seed":
         d["population"]["seed"] = -3
     else:  # pragma: no cover - the parametrisation names every fault
@@ -103,6 +108,8 @@ FAULTS = [
     "route_not_for_t2dm",
     "criteria_too_strict",
     "negative_seed",
+    "standard_of_care_not_yet_modelled",
+    "trial_replicates_not_yet_supported",
 ]
 
 
@@ -144,7 +151,16 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_same_scenario_and_seed_give_byte_identical_endpoints(
+RESULT_FILES = (
+    "endpoints.csv",
+    "responders.csv",
+    "trajectories.nc",
+    "report.html",
+    "scenario.lock.yaml",
+)
+
+
+def test_same_scenario_and_seed_give_byte_identical_files(
     tmp_path: Path, scenario_dict: dict[str, Any]
 ) -> None:
     path = _write(tmp_path, _small(scenario_dict))
@@ -153,13 +169,8 @@ def test_same_scenario_and_seed_give_byte_identical_endpoints(
         out = tmp_path / f"run{k}"
         result = runner.invoke(app, ["run", str(path), "--out", str(out), "--quiet"])
         assert result.exit_code == 0, result.output
-        assert {p.name for p in out.iterdir()} >= {
-            "endpoints.csv",
-            "trajectories.nc",
-            "report.html",
-            "scenario.lock.yaml",
-        }
-        digests.append((_digest(out / "endpoints.csv"), _digest(out / "responders.csv")))
+        assert {p.name for p in out.iterdir()} == set(RESULT_FILES)
+        digests.append({name: _digest(out / name) for name in RESULT_FILES})
     assert digests[0] == digests[1]
 
 

@@ -79,6 +79,20 @@ def check_supported(scenario: Scenario) -> None:
             scenario.disease,
             f"not yet supported; supported: {', '.join(SUPPORTED_DISEASES)}",
         )
+    if scenario.standard_of_care:
+        raise _unsupported(
+            ("standard_of_care",),
+            list(scenario.standard_of_care),
+            "background therapy is not yet modelled (every arm keeps the insulin titration "
+            "of its baseline); remove it or leave it empty",
+        )
+    if scenario.trial is not None:
+        raise _unsupported(
+            ("trial",),
+            "given",
+            "real-sized trial replicates are not yet supported; remove the trial block to "
+            "simulate the whole virtual population",
+        )
     for i, arm in enumerate(scenario.arms):
         if arm.product is None or arm.regimen is None:
             continue
