@@ -235,3 +235,47 @@ def test_engine_matches_reference_pancreatic_artery(setup: Setup, pancreatic_arm
     rec = _engine(setup, pancreatic_arm, "float64")
     names = STATE_ENDPOINTS + FASTING_ENDPOINTS + SLOW_STATES
     _assert_within(_deviations(setup, pancreatic_arm, rec, names))
+
+
+def _meal_endpoints(s: Setup, pat: Patient, slow: Slow, dose: Any, g_fast: Any) -> dict:
+    """PPG and C-peptide AUC of the visit meal test for (visit, patient) arrays of states."""
+    import jax
+
+    from mscsim.physiology.t2dm._mmtt import mmtt
+    from mscsim.trial._run import _meal
+
+    weight = np.asarray(pat.weight_kg)
+    carbs = np.minimum(s.v["mmtt_volume_per_kg"] * weight, s.v["mmtt_volume_max"])
+    meal = _meal(s.v)._replace(carbs_mg_per_kg=carbs * s.v["mmtt_carbs_per_ml"] / weight)
+    with jax.enable_x64(True):
+        out = mmtt(slow, dose, g_fast, pat, s.sh, meal)
+        return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def test_meal_test_endpoints_match_reference_iv(setup: Setup, iv_arm: Arm) -> None:
+    """PPG and C-peptide AUC: the same meal test on the engine's and the reference's states."""
+    rec = _engine(setup, iv_arm, "float32")
+    ks = np.asarray(iv_arm.patients)
+    pat = Patient(*(np.asarray(f)[ks] for f in iv_arm.pat))
+    eng = _meal_endpoints(
+        setup,
+        pat,
+        Slow(*(np.asarray(f)[:, ks] for f in rec.slow)),
+        np.asarray(rec.dose)[:, ks],
+        np.asarray(rec.g_fast)[:, ks],
+    )
+    refs = iv_arm.reference
+
+    def stack(key: str) -> np.ndarray:
+        return np.stack([r[key] for r in refs], axis=1)
+
+    ref = _meal_endpoints(
+        setup,
+        pat,
+        Slow(*(stack(name) for name in SLOW_STATES)),
+        stack("insulin_dose"),
+        stack("g_fast"),
+    )
+    for name in ("ppg_mmol_l", "c_peptide_auc"):
+        dev = np.abs(eng[name] - ref[name]) / np.abs(ref[name])
+        assert np.max(dev) < REL_TOL, (name, float(np.max(dev)))
