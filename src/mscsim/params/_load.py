@@ -17,9 +17,17 @@ MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm")
 
 @functools.cache
 def unit_registry() -> pint.UnitRegistry:
-    """Pint registry with the counting units the model uses (cells, IU of insulin)."""
+    """Pint registry with the counting units of mscsim: cells, particles, islets, protein, IU.
+
+    Counting units get dimensions of their own so that cells, particles, islets and protein can
+    never be converted into one another or silently added up. One registry serves parameter
+    tables and scenario doses.
+    """
     ureg: pint.UnitRegistry = pint.UnitRegistry()
     ureg.define("cell = [cell_count] = cells")
+    ureg.define("particle = [particle_count]")
+    ureg.define("islet = [islet_count]")
+    ureg.define("gram_protein = [protein_mass] = g_protein")
     ureg.define("IU = [insulin_unit]")
     ureg.define("uIU = 1e-6 * IU = uU")
     ureg.define("percent_hba1c = [] = pct")

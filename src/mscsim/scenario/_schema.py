@@ -12,13 +12,11 @@ so that a scenario is immutable all the way down and hashable, e.g. as a cache k
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-import pint
 import yaml
 from pydantic import (
     BaseModel,
@@ -31,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from mscsim.params import unit_registry
 from mscsim.scenario import _vocabulary as voc
 from mscsim.scenario._errors import (
     MISSING,
@@ -223,22 +222,10 @@ class _Spec(BaseModel):
 # --- doses and units -----------------------------------------------------------------------------
 
 
-@functools.cache
-def _unit_registry() -> pint.UnitRegistry:
-    # Counting units get dimensions of their own so that cells, particles, islets and protein
-    # can never be converted into one another or silently added up.
-    registry: pint.UnitRegistry = pint.UnitRegistry()
-    registry.define("cell = [cell_count]")
-    registry.define("particle = [particle_count]")
-    registry.define("islet = [islet_count]")
-    registry.define("gram_protein = [protein_mass] = g_protein")
-    return registry
-
-
 def _dose_total(dose: float, dose_unit: str, weight_kg: float) -> float:
     if isinstance(weight_kg, bool) or not math.isfinite(weight_kg) or weight_kg <= 0:
         raise ValueError(f"weight_kg = {weight_kg!r}: must be a positive number of kilograms")
-    registry = _unit_registry()
+    registry = unit_registry()
     amount = registry.Quantity(dose, dose_unit)
     if dose_unit.endswith("/kg"):
         amount = amount * registry.Quantity(weight_kg, "kg")

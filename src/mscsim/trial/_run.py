@@ -31,20 +31,14 @@ from mscsim.physiology.t2dm._equations import Patient, Shared, Slow
 from mscsim.physiology.t2dm._mmtt import Meal, mmtt
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
 from mscsim.population import CriteriaTooStrictError, sample_eligible
-from mscsim.scenario import Arm, Scenario, ScenarioError
+from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
 from mscsim.trial._analysis import endpoint_table, responder_table
 from mscsim.trial._check import reference_check
 
 SUPPORTED_DISEASES = ("t2dm",)
 SUPPORTED_FORMS = ("cells",)
-MSC_SOURCES = (
-    "bone_marrow",
-    "umbilical_cord",
-    "wharton_jelly",
-    "adipose",
-    "placenta",
-    "peripheral_blood",
-)
+NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
+MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
 PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
 EVIDENCE_LEVEL = "exploratory"  # calibrated to one pooled estimate; no held-apart validation yet
 Progress = Callable[[str], None]
