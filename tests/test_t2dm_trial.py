@@ -108,8 +108,9 @@ def test_insulin_reduction_at_12_months_matches_zhang2020(default_one_year: RunR
 
 
 def test_control_hba1c_drifts_up_at_the_rate_of_treated_t2dm(scenario_dict: dict[str, Any]) -> None:
-    """ADOPT (Kahn 2006): HbA1c rose 0.07-0.24 %/year on monotherapy after the first year;
-    UKPDS: glycaemia worsens in every treatment group. Tolerance 0.05-0.35 %/year."""
+    """ADOPT (Kahn 2006): after its nadir HbA1c rose in every monotherapy arm, about
+    0.07-0.24 %/year (slopes recalled, not checked against the paper's text); UKPDS: glycaemia
+    worsens in every treatment group. Tolerance 0.05-0.35 %/year."""
     d = scenario_dict
     d["population"]["n"] = 300
     d["arms"] = [a for a in d["arms"] if a["regimen"] is None]
