@@ -73,6 +73,17 @@ def check_supported(scenario: Scenario) -> None:
             scenario.disease,
             f"not yet supported; supported: {', '.join(SUPPORTED_DISEASES)}",
         )
+    # The engine steps whole days; a fractional day would be silently moved.
+    whole = "must be a whole number of days (the engine steps one day at a time)"
+    if float(scenario.duration_days) != int(scenario.duration_days):
+        raise _unsupported(("duration_days",), scenario.duration_days, whole)
+    for j, day in enumerate(scenario.visits_days):
+        if float(day) != int(day):
+            raise _unsupported(("visits_days", j), day, whole)
+    for i, arm in enumerate(scenario.arms):
+        for j, day in enumerate(arm.regimen.schedule_days if arm.regimen else ()):
+            if float(day) != int(day):
+                raise _unsupported(("arms", i, "regimen", "schedule_days", j), day, whole)
     if scenario.standard_of_care:
         raise _unsupported(
             ("standard_of_care",),
