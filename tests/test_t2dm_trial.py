@@ -215,3 +215,30 @@ def test_every_implemented_mechanism_edge_names_a_term_in_the_model() -> None:
     graph = load_mechanisms("t2dm")
     for edge in graph.implemented():
         assert edge.model_term in source, edge.id
+
+
+def test_more_cells_and_more_infusions_give_larger_but_saturating_effects() -> None:
+    """Dose in cells/kg and repeated infusions (seed 004 §3: 1.1e6-180e6 cells/kg; how many
+    cells and how often are open questions): effects rise with dose and number of infusions,
+    and saturate (Emax secretome effects)."""
+    from conftest import default_scenario_dict
+
+    d = _one_year(default_scenario_dict(), n=200)
+    template = d["arms"][0]
+    arms = []
+    for name, dose, days in [
+        ("low", 0.5e6, [0]),
+        ("mid", 2.0e6, [0]),
+        ("high", 8.0e6, [0]),
+        ("mid_x4", 2.0e6, [0, 28, 56, 84]),
+    ]:
+        regimen = {**template["regimen"], "dose": dose, "schedule_days": days}
+        arms.append({**template, "name": name, "regimen": regimen})
+    d["arms"] = [*arms, d["arms"][1]]
+    res = _run(d)
+    effect = {
+        a["name"]: -_row(res, a["name"], 365.0, "hba1c_pct").diff_vs_control_mean for a in arms
+    }
+    assert 0 < effect["low"] < effect["mid"] < effect["high"] < effect["mid_x4"]
+    # Saturation: quadrupling the dose gains less than the first quadrupling did.
+    assert effect["high"] - effect["mid"] < effect["mid"] - effect["low"]
