@@ -5,6 +5,7 @@ Computation only: the result object is written to files and the report elsewhere
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -269,45 +270,9 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         base, candidate_ids = sample_population(scenario, params)
         sh = shared_constants(v, msc_core.index("target"))
         grid = make_grid(int(scenario.duration_days), scenario.visits_days)
-        titr = titration_days(grid, v["titration_interval"])
-        kinetics = msc_core.kinetic_matrix(v)
-        visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
-        n = len(base.patient.weight_kg)
         pats = [arm_patient(arm, base.patient, v) for arm in scenario.arms]
         dosings = [arm_dosing(arm, p, grid, v) for arm, p in zip(scenario.arms, pats, strict=True)]
-        # All arms go through one fused scan: per-step overhead is paid once, not per arm.
-        note(f"simulating {len(pats)} arm(s) x {n} patients")
-        stacked = _stack(pats)
-        dosing = ArmDosing(
-            amount=np.stack([d.amount for d in dosings], axis=-1),
-            scale=np.concatenate([d.scale for d in dosings]),
-            route=np.concatenate(
-                [np.broadcast_to(d.route, (n, d.route.shape[-1])) for d in dosings]
-            ),
-            group=np.repeat(np.arange(len(dosings)), n),
-        )
-        carry0 = Carry(
-            base.slow,
-            base.insulin_dose,
-            np.zeros((n, len(msc_core.COMPARTMENTS))),
-            base.g_mean,
-            base.g_fast,
-        )
-        carry0 = _stack([carry0] * len(pats))
-        rec = simulate_arm(carry0, stacked, sh, dosing, grid, titr, kinetics)
-        all_vars = _records_to_variables(rec, stacked, sh, v)
-        all_visits = {k: a[:, visit_idx] for k, a in all_vars.items()}
-        note("mixed-meal tests at visits")
-        pat_j = jax.tree_util.tree_map(jnp.asarray, stacked)
-        all_visits.update(_visit_tests(rec, visit_idx, pat_j, sh, v))
-        arms: dict[str, ArmResult] = {}
-        for g, arm in enumerate(scenario.arms):
-            rows = slice(g * n, (g + 1) * n)
-            arms[arm.name] = ArmResult(
-                arm.name,
-                {k: a[rows] for k, a in all_vars.items()},
-                {k: a[rows] for k, a in all_visits.items()},
-            )
+        arms = _simulate_arms(scenario, base, pats, dosings, sh, grid, v, note)
         treated = [g for g, arm in enumerate(scenario.arms) if arm.regimen is not None]
         g = treated[0] if treated else 0
         arm = scenario.arms[g]
@@ -318,14 +283,48 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
     note("analysing endpoints")
     result = _assemble(scenario, params, base, candidate_ids, grid, arms)
     lock = {"seed": scenario.population.seed, "scope": platform_scope(), "reference_check": check}
-    return RunResult(
-        result.scenario,
-        result.parameters,
-        result.trajectories,
-        result.endpoints,
-        result.responders,
-        lock,
+    return dataclasses.replace(result, lock=lock)
+
+
+def _simulate_arms(
+    scenario: Scenario,
+    base: Baseline,
+    pats: list[Patient],
+    dosings: list[ArmDosing],
+    sh: Shared,
+    grid: Grid,
+    v: dict[str, float],
+    note: Progress,
+) -> dict[str, ArmResult]:
+    """All arms in one fused scan (per-step overhead paid once), then the visit meal tests."""
+    n = len(base.patient.weight_kg)
+    note(f"simulating {len(pats)} arm(s) x {n} patients")
+    stacked = _stack(pats)
+    dosing = ArmDosing(
+        amount=np.stack([d.amount for d in dosings], axis=-1),
+        scale=np.concatenate([d.scale for d in dosings]),
+        route=np.concatenate([np.broadcast_to(d.route, (n, len(d.route))) for d in dosings]),
+        group=np.repeat(np.arange(len(dosings)), n),
     )
+    no_cells = np.zeros((n, len(msc_core.COMPARTMENTS)))
+    carry0 = Carry(base.slow, base.insulin_dose, no_cells, base.g_mean, base.g_fast)
+    titr = titration_days(grid, v["titration_interval"])
+    kinetics = msc_core.kinetic_matrix(v)
+    rec = simulate_arm(_stack([carry0] * len(pats)), stacked, sh, dosing, grid, titr, kinetics)
+    variables = _records_to_variables(rec, stacked, sh, v)
+    visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
+    visits = {k: a[:, visit_idx] for k, a in variables.items()}
+    note("mixed-meal tests at visits")
+    visits.update(_visit_tests(rec, visit_idx, jax.tree_util.tree_map(jnp.asarray, stacked), sh, v))
+    arms: dict[str, ArmResult] = {}
+    for g, arm in enumerate(scenario.arms):
+        rows = slice(g * n, (g + 1) * n)
+        arms[arm.name] = ArmResult(
+            arm.name,
+            {k: a[rows] for k, a in variables.items()},
+            {k: a[rows] for k, a in visits.items()},
+        )
+    return arms
 
 
 REFERENCE_PATIENTS = 2
