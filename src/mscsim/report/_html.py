@@ -271,6 +271,12 @@ class _Band:
     n: int
 
 
+def _on_day_grid(da: xr.DataArray) -> bool:
+    """Trajectories are (patient, day); visit-only variables (e.g. meal tests) are not plotted
+    as trajectories."""
+    return set(da.dims) == {"patient", "day"}
+
+
 def _bands(da: xr.DataArray, patient_arms: np.ndarray, arms: Sequence[str]) -> dict[str, _Band]:
     """Mean and 5th-95th percentile across the patients of each arm, per day."""
     values = np.asarray(da.transpose("patient", "day").values, dtype=float)
@@ -507,7 +513,7 @@ def _endpoint_section(
         + "</h3>",
         '<div class="figrow">',
     ]
-    if endpoint in trajectories.data_vars:
+    if endpoint in trajectories.data_vars and _on_day_grid(trajectories[endpoint]):
         traj = _trajectory_figure(trajectories[endpoint], patient_arms, arms, colours)
         if traj is not None:
             parts.append(figure(traj))
@@ -670,7 +676,11 @@ def _render_document(
     figure = _FigureWriter()
 
     endpoint_names = [str(e) for e in pd.unique(endpoints["endpoint"])]
-    state_names = [str(v) for v in trajectories.data_vars if str(v) not in endpoint_names]
+    state_names = [
+        str(v)
+        for v in trajectories.data_vars
+        if str(v) not in endpoint_names and _on_day_grid(trajectories[v])
+    ]
     msc_names = [v for v in state_names if v.startswith("msc_")]
     other_states = [v for v in state_names if not v.startswith("msc_")]
 

@@ -391,7 +391,7 @@ def _assemble(
             "insulin_reduced_at_least_50pct": ins_resp,
         }
     resp = responder_table(responders, visits)
-    ds = _dataset(arms, grid, candidate_ids)
+    ds = _dataset(arms, grid, candidate_ids, visits)
     return RunResult(scenario, params, ds, table, resp)
 
 
@@ -402,6 +402,7 @@ LONG_NAMES = {
     "mean_glucose_mmol_l": "day-mean glucose",
     "c_peptide_ng_ml": "fasting C-peptide",
     "c_peptide_auc": "C-peptide AUC 0-120 min of the mixed-meal test",
+    "c_peptide_peak_ng_ml": "peak C-peptide of the mixed-meal test",
     "insulin_iu_day": "exogenous insulin dose",
     "insulin_iu_kg_day": "exogenous insulin dose per kg",
     "fasting_insulin_uu_ml": "fasting plasma insulin",
@@ -423,7 +424,13 @@ STATE_UNITS = {
 }
 
 
-def _dataset(arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray) -> xr.Dataset:
+# Endpoints measured only at visits (a meal test), stored on the visit_day axis.
+VISIT_ONLY = ("ppg_mmol_l", "c_peptide_auc", "c_peptide_peak_ng_ml")
+
+
+def _dataset(
+    arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray, visits: list[float]
+) -> xr.Dataset:
     names = list(next(iter(arms.values())).records)
     n = len(candidate_ids)
     data_vars = {}
@@ -433,12 +440,18 @@ def _dataset(arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray) 
         long = LONG_NAMES.get(var, var.replace("msc_", "live MSCs in ").replace("_", " "))
         attrs = {"units": unit, "long_name": long}
         data_vars[var] = (("patient", "day"), arr.astype(np.float64), attrs)
+    for var in VISIT_ONLY:
+        arr = np.concatenate([r.visits[var] for r in arms.values()], axis=0)
+        unit = ENDPOINT_UNITS.get(var) or STATE_UNITS[var]
+        attrs = {"units": unit, "long_name": LONG_NAMES.get(var, var)}
+        data_vars[var] = (("patient", "visit_day"), arr.astype(np.float64), attrs)
     arm_names = np.repeat(np.array(list(arms), dtype=object), n)
     return xr.Dataset(
         data_vars,
         coords={
             "patient": np.arange(len(arm_names)),
             "day": grid.record_days.astype(np.float64),
+            "visit_day": np.asarray(visits, dtype=np.float64),
             "arm": ("patient", arm_names.astype(str)),
             "patient_id": ("patient", np.tile(candidate_ids, len(arms))),
         },
