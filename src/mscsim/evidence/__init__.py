@@ -1,0 +1,1 @@
+"""Clinical evidence: curated trial records, the ClinicalTrials.gov client, meta-analysis."""

@@ -1,0 +1,1 @@
+"""Cell products: identity (ISCT criteria) and, later, manufacturing attributes."""
