@@ -73,6 +73,8 @@ def _bad(d: dict[str, Any], fault: str) -> Any:
         arm["regimen"]["route"] = "intrathecal"
     elif fault == "criteria_too_strict":
         d["population"]["criteria"] = {"hba1c_pct": [7.0, 7.001], "age_years": [30, 31]}
+    elif fault == "endpoint_of_another_disease":
+        d["endpoints"] = ["hba1c_pct", "updrs3"]
     elif fault == "fractional_visit_day":
         d["visits_days"] = [0, 28.5, d["duration_days"]]
     elif fault == "standard_of_care_not_yet_modelled":
@@ -113,6 +115,7 @@ FAULTS = [
     "standard_of_care_not_yet_modelled",
     "trial_replicates_not_yet_supported",
     "fractional_visit_day",
+    "endpoint_of_another_disease",
 ]
 
 

@@ -32,6 +32,7 @@ T2DM_MODEL_TERMS = frozenset(
         "inflammation_beta_death",
         "msc_licensing",
         "pancreas_homing",
+        "treg_induction",
     }
 )
 # Mechanisms the seeds report that the model leaves out on purpose (each says why in its note).
@@ -39,7 +40,6 @@ T2DM_UNIMPLEMENTED = (
     "in_vivo_differentiation",
     "mg53_inhibition",
     "hepatic_glucose_regulation",
-    "treg_induction",
     "exosome_beta_protection",
     "dendritic_cell_immaturity",
     "mitochondrial_transfer",

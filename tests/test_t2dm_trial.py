@@ -130,11 +130,11 @@ def test_healthy_glucose_stays_physiological_for_three_years() -> None:
     m_h = v["m1_fraction_healthy"]
     pat = Patient(
         weight_kg=70 * one, si_base=v["SI"] * one, death_multiplier=one, m1_setpoint=m_h * one,
-        infl0=one, duration0_years=zero, c_exo=0.66 * one, fpg_goal=90 * one,
+        infl0=one, duration0_years=zero, c_exo=0.66 * one, fpg_goal=90 * one, treg_setpoint=5 * one,
         insulin_max=zero, insulin_treated=zero, potency_imm=zero, potency_tro=zero,
         licensing_pre=zero, isr_conv=one, cpep_k1=one, cpep_k2=one, cpep_k3=one, cpep_vd_l=one,
     )  # fmt: skip
-    slow = Slow(300 * one, one, v["SI"] * one, m_h * one, 5.1 * one)
+    slow = Slow(300 * one, one, v["SI"] * one, m_h * one, 5.1 * one, 5 * one)
     grid = make_grid(1095, [0, 365, 1095])
     carry = Carry(slow, zero, np.zeros((n, 6)), 100 * one, 90 * one)
     dosing = ArmDosing(np.zeros(grid.day.shape), zero, np.zeros(6))

@@ -58,6 +58,7 @@ _TYPICAL = {
     "insulin_sensitivity": 0.01,
     "m1_fraction": 0.1,
     "hba1c": 1.0,
+    "treg_pct": 1.0,
 }
 # Cells: 1 cell absolute at the default scale. Signals are cells / n50 with n50 = 1e7-1e8, so a
 # cell is 1e-7 of a signal; resolving the dying cells more finely (down to 1e-6 cells) only made
@@ -279,6 +280,9 @@ def topp_model(params: Mapping[str, float], n: int = 1) -> tuple[Shared, Patient
         titr_step=0.0,
         titr_adherence=0.0,
         titr_reduction=0.0,
+        k_treg=0.0,
+        treg_induction_max=0.0,
+        treg_max=0.0,
     )
     ones, zeros = np.ones(n), np.zeros(n)
     pat = Patient(
@@ -290,6 +294,7 @@ def topp_model(params: Mapping[str, float], n: int = 1) -> tuple[Shared, Patient
         duration0_years=zeros,
         c_exo=zeros,
         fpg_goal=ones,
+        treg_setpoint=ones,
         insulin_max=zeros,
         insulin_treated=zeros,
         potency_imm=zeros,
@@ -312,6 +317,7 @@ def _topp_slow(beta_mass: Any, g: Any, si: Any) -> Slow:
         insulin_sensitivity=si * one,
         m1_fraction=one,
         hba1c=np.asarray(g, dtype=np.float64) * one,
+        treg_pct=one,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import jax
@@ -15,13 +16,19 @@ def standard_normals(
 ) -> dict[str, NDArray[np.float64]]:
     """Independent N(0, 1) draws per patient and name.
 
-    Each patient's key is fold_in(key(seed), id), so patient 17 gets the same numbers whether it is
-    sampled alone, in a batch of a million, or on another Dask worker.
+    Each patient's key is fold_in(key(seed), id), and each named effect folds in a stable hash of
+    its name: patient 17 gets the same numbers whether it is sampled alone, in a batch of a
+    million or on another Dask worker, and adding a new random effect leaves the others as they
+    were.
     """
     base = jax.random.key(seed)
-    keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(ids, dtype=jnp.uint32))
-    draws = jax.vmap(lambda k: jax.random.normal(k, (len(names),), dtype=jnp.float32))(keys)
-    arr = np.asarray(draws, dtype=np.float64)
+    tags = jnp.asarray([zlib.crc32(name.encode()) & 0x7FFFFFFF for name in names], jnp.uint32)
+
+    def draws(i: jax.Array) -> jax.Array:
+        key = jax.random.fold_in(base, i)
+        return jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(key, t), ()))(tags)
+
+    arr = np.asarray(jax.vmap(draws)(jnp.asarray(ids, dtype=jnp.uint32)), dtype=np.float64)
     return {name: arr[:, j] for j, name in enumerate(names)}
 
 

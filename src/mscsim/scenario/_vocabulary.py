@@ -110,6 +110,8 @@ Endpoint = Literal[
     "pav_pct",
     "fev1_ml",
     "tumour_volume_mm3",
+    "cpgr",
+    "treg_pct",
 ]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 ENDPOINT_ALIASES = MappingProxyType({"tumor_volume_mm3": "tumour_volume_mm3"})

@@ -38,6 +38,7 @@ from mscsim.trial._check import reference_check
 
 SUPPORTED_DISEASES = ("t2dm",)
 SUPPORTED_FORMS = ("cells",)
+T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
 NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
 MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
 PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
@@ -85,6 +86,14 @@ def check_supported(scenario: Scenario) -> None:
         for j, day in enumerate(arm.regimen.schedule_days if arm.regimen else ()):
             if float(day) != int(day):
                 raise _unsupported(("arms", i, "regimen", "schedule_days", j), day, whole)
+    for j, endpoint in enumerate(scenario.endpoints):
+        if endpoint not in T2DM_ENDPOINTS:
+            raise _unsupported(
+                ("endpoints", j),
+                endpoint,
+                f"not an endpoint of the {scenario.disease} module; "
+                f"its endpoints: {', '.join(T2DM_ENDPOINTS)}",
+            )
     if scenario.standard_of_care:
         raise _unsupported(
             ("standard_of_care",),

@@ -30,6 +30,7 @@ RANDOM_EFFECTS: tuple[str, ...] = (
     "beta_decline",
     "beta_function",
     "m1",
+    "treg",
 )
 
 F64 = NDArray[np.float64]
@@ -84,6 +85,9 @@ def shared_constants(v: Mapping[str, float], local_target_index: int) -> Shared:
         titr_step=v["titration_step"],
         titr_adherence=v["titration_adherence"],
         titr_reduction=v["titration_reduction"],
+        k_treg=v["treg_turnover_rate"],
+        treg_induction_max=v["treg_induction_max"],
+        treg_max=v["treg_max_pct"],
     )
 
 
@@ -126,6 +130,7 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
         0.95,
     )
     infl0 = m1 / v["m1_fraction_healthy"]
+    treg0 = lognormal(v["treg_pct_t2dm"], v["treg_pct_t2dm__cv"], z["treg"])
 
     g_target = sh.adag_slope * hba1c_target - sh.adag_intercept
     dysfunction = sh.q_glucose * np.maximum(g_target / sh.g_ref - 1.0, 0.0) + sh.q_inflammation * (
@@ -174,6 +179,7 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
         duration0_years=duration,
         c_exo=c_exo,
         fpg_goal=g_fast,
+        treg_setpoint=treg0,
         insulin_max=v["insulin_max_per_kg"] * weight,
         insulin_treated=treated,
         potency_imm=zeros,
@@ -191,6 +197,7 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
         insulin_sensitivity=si,
         m1_fraction=m1,
         hba1c=hba1c0,
+        treg_pct=treg0,
     )
     covariates = {
         "age_years": age,

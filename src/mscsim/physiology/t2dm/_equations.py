@@ -56,6 +56,9 @@ class Shared(NamedTuple):
     titr_step: float
     titr_adherence: float
     titr_reduction: float
+    k_treg: float
+    treg_induction_max: float
+    treg_max: float
 
 
 class Patient(NamedTuple):
@@ -69,6 +72,7 @@ class Patient(NamedTuple):
     duration0_years: Array
     c_exo: Array  # steady plasma insulin per IU/day of exogenous insulin (uU/mL per IU/day)
     fpg_goal: Array  # fasting glucose the patient's titration has settled at (mg/dL)
+    treg_setpoint: Array  # % of CD4+ T cells
     insulin_max: Array  # IU/day
     insulin_treated: Array  # 1.0 or 0.0
     potency_imm: Array  # arm-level product potency (0 for control arms)
@@ -89,6 +93,7 @@ class Slow(NamedTuple):
     insulin_sensitivity: Array
     m1_fraction: Array
     hba1c: Array
+    treg_pct: Array  # regulatory T cells, % of CD4+ T cells
 
 
 class Signals(NamedTuple):
@@ -189,7 +194,13 @@ def slow_rates(
     # HbA1c follows mean glucose with the glycation lag (ADAG equilibrium value).
     a_eq = (g + sh.adag_intercept) / sh.adag_slope
     d_a = (a_eq - y.hba1c) / sh.tau_a
-    return Slow(d_beta, d_phi, d_si, d_m1, d_a)
+
+    # Regulatory T cells: MSC factors (PGE2, IDO, TGF-beta, PD-L1) induce Tregs, which then
+    # return to the patient's set point as they turn over. A readout here (Table 3 row 4); their
+    # suppressive feedback on tissue inflammation is not modelled in the T2DM module.
+    treg_induction = sh.treg_induction_max * sig.immune * (sh.treg_max - y.treg_pct)
+    d_treg = sh.k_treg * (pat.treg_setpoint - y.treg_pct) + treg_induction
+    return Slow(d_beta, d_phi, d_si, d_m1, d_a, d_treg)
 
 
 def titrate(dose: Array, fpg: Array, pat: Patient, sh: Shared, xp: Any) -> Array:

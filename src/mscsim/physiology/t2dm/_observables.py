@@ -43,6 +43,9 @@ def fasting_observables(
         # no exogenous insulin; trials in insulin users use C-peptide for this reason).
         "homa_ir": fpi_endo * fpg / 22.5,
         "homa_b": xp.where(fpg > 3.5, 20.0 * fpi_endo / xp.maximum(fpg - 3.5, 1e-3), xp.nan),
+        # C-peptide-to-glucose ratio (seed 004 Tables 2-3, CPGR), per mmol/L of FPG.
+        "cpgr": cpep / fpg,
+        "treg_pct": y.treg_pct,
     }
 
 
@@ -58,4 +61,6 @@ ENDPOINT_UNITS: dict[str, str] = {
     "fasting_insulin_uu_ml": "uU/mL",
     "homa_ir": "1",
     "homa_b": "%",
+    "cpgr": "ng/mL/(mmol/L)",
+    "treg_pct": "% of CD4+",
 }
