@@ -210,3 +210,55 @@ def test_mechanisms_lists_the_t2dm_edges_with_seed_citations() -> None:
     assert result.exit_code == 0
     assert "macrophage_m1_to_m2" in result.output
     assert "seed 004" in result.output
+
+
+GOOD_PANEL = {
+    "CD105": 98.0,
+    "CD73": 99.0,
+    "CD90": 97.0,
+    "CD45": 1.0,
+    "CD34": 0.5,
+    "CD14": 1.0,
+    "CD19": 0.2,
+    "HLA-DR": 0.4,
+}
+
+
+def _panel_csv(tmp_path: Path, panel: dict[str, Any]) -> Path:
+    rows = ["marker,percent_positive", *(f"{k},{v}" for k, v in panel.items())]
+    path = tmp_path / "panel.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_product_check_passes_a_conforming_panel(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["product", "check", str(_panel_csv(tmp_path, GOOD_PANEL))])
+    assert result.exit_code == 0, result.output
+    assert "verdict: PASS" in result.output
+
+
+def test_product_check_names_the_failing_marker_and_value(tmp_path: Path) -> None:
+    panel = {**GOOD_PANEL, "HLA-DR": 3.4}
+    result = runner.invoke(app, ["product", "check", str(_panel_csv(tmp_path, panel))])
+    assert result.exit_code == 1
+    assert "HLA-DR = 3.4%" in result.output
+
+
+def test_product_check_rejects_a_malformed_panel_in_one_line(tmp_path: Path) -> None:
+    panel = {**GOOD_PANEL, "CD90": 101}
+    result = runner.invoke(app, ["product", "check", str(_panel_csv(tmp_path, panel))])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_scenario_product_failing_its_panel_is_refused(
+    tmp_path: Path, scenario_dict: dict[str, Any]
+) -> None:
+    d = _small(scenario_dict)
+    d["arms"][0]["product"]["panel"] = {**GOOD_PANEL, "CD45": 5.0}
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(_write(tmp_path, d)), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2
+    text = result.output.strip()
+    assert text.startswith("scenario error: arms[0].product.panel") and "CD45 = 5" in text
+    assert not out.exists()

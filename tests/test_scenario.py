@@ -42,6 +42,18 @@ COMBINED_PRODUCT = {
     ]
 }
 
+# A flow panel that meets the ISCT minimal criteria (Dominici 2006).
+ISCT_PANEL = {
+    "CD105": 98.0,
+    "CD73": 99.0,
+    "CD90": 97.0,
+    "CD45": 1.0,
+    "CD34": 0.5,
+    "CD14": 1.0,
+    "CD19": 0.2,
+    "HLA-DR": 0.4,
+}
+
 
 @pytest.fixture(scope="module")
 def default() -> Scenario:
@@ -391,7 +403,7 @@ def test_round_trip_of_every_optional_part() -> None:
     data["standard_of_care"] = ["metformin"]
     data["population"]["criteria"].update({"sex": "female", "insulin_treated": True})
     data["arms"][0]["product"].update(
-        {"viability_pct": 92.5, "thawed": True, "donor_age_years": 0, "panel": {"CD73": 99.0}}
+        {"viability_pct": 92.5, "thawed": True, "donor_age_years": 0, "panel": ISCT_PANEL}
     )
     data["arms"].append(
         {
@@ -409,7 +421,7 @@ def test_round_trip_of_every_optional_part() -> None:
         "combined": 1,
     }
     assert scenario.arms[0].product is not None
-    assert dict(scenario.arms[0].product.panel or ()) == {"CD73": 99.0}
+    assert dict(scenario.arms[0].product.panel or ()) == ISCT_PANEL
 
 
 def test_specs_are_frozen_and_hashable(default: Scenario) -> None:

@@ -150,6 +150,22 @@ def mechanisms(
     out.print(table)
 
 
+product_app = typer.Typer(no_args_is_help=True, help="Cell product identity.")
+app.add_typer(product_app, name="product")
+
+
+@product_app.command("check")
+def product_check(
+    panel: Annotated[Path, typer.Argument(help="CSV with columns marker,percent_positive")],
+) -> None:
+    """Check a flow panel against the ISCT minimal criteria; exit 0 only if all pass."""
+    from mscsim.product import product_check_command
+
+    code, text = product_check_command(panel)
+    (out if code != 2 else err).print(text, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 @app.command()
 def bench(
     n: Annotated[int, typer.Option(help="virtual patients")] = 1000,

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Self
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,6 +31,7 @@ from pydantic import (
 )
 
 from mscsim.params import unit_registry
+from mscsim.product._identity import panel_error_for_scenario
 from mscsim.scenario import _vocabulary as voc
 from mscsim.scenario._errors import (
     MISSING,
@@ -194,11 +196,22 @@ Range = Annotated[
     BeforeValidator(_range),
     PlainSerializer(lambda bounds: [_compact(bound) for bound in bounds]),
 ]
+
+
 # Percent of cells positive for each ISCT marker, e.g. {CD73: 98.1, CD45: 0.6}; the ISCT check
 # itself (thresholds, which markers) belongs to the product layer.
+def _isct(panel: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """A product that carries its flow panel must meet the ISCT minimal criteria."""
+    reason = panel_error_for_scenario(panel)
+    if reason is not None:
+        raise invalid(reason, dict(panel))
+    return panel
+
+
 Panel = Annotated[
     tuple[tuple[str, float], ...],
     BeforeValidator(_pairs("marker to percent positive", _percent)),
+    AfterValidator(_isct),
     PlainSerializer(dict),
 ]
 Allocation = Annotated[
