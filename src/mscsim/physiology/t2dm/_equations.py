@@ -52,10 +52,8 @@ class Shared(NamedTuple):
     n50_systemic: float
     n50_local: float
     local_target_index: int
-    titr_band: float
-    titr_step: float
+    titr_elasticity: float
     titr_adherence: float
-    titr_reduction: float
     k_treg: float
     treg_induction_max: float
     treg_max: float
@@ -74,6 +72,7 @@ class Patient(NamedTuple):
     fpg_goal: Array  # fasting glucose the patient's titration has settled at (mg/dL)
     treg_setpoint: Array  # % of CD4+ T cells
     insulin_max: Array  # IU/day
+    insulin_ref: Array  # the stable dose the patient was enrolled on (IU/day)
     insulin_treated: Array  # 1.0 or 0.0
     potency_imm: Array  # arm-level product potency (0 for control arms)
     potency_tro: Array
@@ -204,14 +203,15 @@ def slow_rates(
 
 
 def titrate(dose: Array, fpg: Array, pat: Patient, sh: Shared, xp: Any) -> Array:
-    """Weekly treat-to-target step of the insulin dose (IU/day).
+    """Weekly titration step of the insulin dose (IU/day), treat-to-target in proportional form.
 
-    The patient's titration has settled at `fpg_goal` (trials enrol on a stable dose); above the
-    band the dose rises by a fraction of the guideline step (clinical inertia), below it the dose
-    falls promptly (hypoglycaemia avoidance). Non-insulin-treated patients stay at 0.
+    Trials enrol patients on a stable dose, so each patient's titration has settled at
+    (`insulin_ref`, `fpg_goal`). The prescriber moves the dose toward a target that follows
+    fasting glucose, D_target = D_ref (FPG / goal)^elasticity, closing a share `adherence` of the
+    gap each week (clinical inertia): a therapy that lowers glucose lets the dose come down, and
+    when its effect wanes the dose returns toward D_ref with no ratchet. Non-insulin-treated
+    patients stay at 0.
     """
-    up = fpg > pat.fpg_goal * (1.0 + sh.titr_band)
-    down = fpg < pat.fpg_goal * (1.0 - sh.titr_band)
-    factor = xp.where(up, 1.0 + sh.titr_step * sh.titr_adherence, 1.0)
-    factor = xp.where(down, 1.0 - sh.titr_reduction, factor)
-    return xp.minimum(dose * factor, pat.insulin_max) * pat.insulin_treated
+    target = pat.insulin_ref * (fpg / pat.fpg_goal) ** sh.titr_elasticity
+    new = dose + sh.titr_adherence * (target - dose)
+    return xp.clip(new, 0.0, pat.insulin_max) * pat.insulin_treated
