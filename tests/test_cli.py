@@ -262,3 +262,29 @@ def test_a_scenario_product_failing_its_panel_is_refused(
     text = result.output.strip()
     assert text.startswith("scenario error: arms[0].product.panel") and "CD45 = 5" in text
     assert not out.exists()
+
+
+def test_meta_command_prints_the_contract_json(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "m.csv"
+    path.write_text("yi,vi\n-0.8893,0.3256\n-1.5854,0.1946\n-1.3481,0.4154\n-1.4416,0.0200\n")
+    result = runner.invoke(app, ["meta", str(path), "--method", "DL", "--json"])
+    assert result.exit_code == 0, result.output
+    keys = {"estimate", "se", "ci_low", "ci_high", "tau2", "i2", "h2", "q", "q_df"}
+    assert keys | {"pi_low", "pi_high"} <= set(json.loads(result.output))
+
+
+def test_meta_command_rejects_a_bad_file_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("yi,vi\n-0.8,0.3\n-1.5,-0.2\n")
+    result = runner.invoke(app, ["meta", str(path)])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_evidence_fetch_without_a_query_is_refused_before_any_request(tmp_path: Path) -> None:
+    db = tmp_path / "ctgov.sqlite"
+    result = runner.invoke(app, ["evidence", "fetch", "--db", str(db)])
+    assert result.exit_code == 2
+    assert not db.exists()

@@ -167,6 +167,68 @@ def product_check(
 
 
 @app.command()
+def meta(
+    file: Annotated[
+        Path, typer.Argument(help="CSV with columns yi,vi (optional study, moderators)")
+    ],
+    method: Annotated[str, typer.Option(help="FE, DL, REML, PM (also ML, HE, SJ)")] = "REML",
+    knha: Annotated[bool, typer.Option("--knha", help="Knapp-Hartung adjustment")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    mods: Annotated[
+        list[str] | None, typer.Option("--mods", help="moderator column (repeat for several)")
+    ] = None,
+    forest: Annotated[Path | None, typer.Option(help="write a forest plot here")] = None,
+    funnel: Annotated[Path | None, typer.Option(help="write a funnel plot here")] = None,
+) -> None:
+    """Random-effects meta-analysis (results match R's metafor)."""
+    from mscsim.evidence.meta import meta_command
+
+    code, text = meta_command(file, method, knha, as_json, mods or None, forest, funnel)
+    if code == 0:
+        print(text)
+    else:
+        err.print(text, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+evidence_app = typer.Typer(no_args_is_help=True, help="Clinical evidence and the registry.")
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("list")
+def evidence_list(
+    disease: Annotated[str | None, typer.Option(help="only this disease, e.g. t2dm")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """The curated evidence records of the seeds (trials, registry counts, pooled estimates)."""
+    from mscsim.evidence.records._cli import list_command
+
+    code, text = list_command(disease, fmt)
+    if code == 0:
+        print(text)
+    else:
+        err.print(text, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@evidence_app.command("fetch")
+def evidence_fetch(
+    cond: Annotated[str | None, typer.Option(help="condition, e.g. 'type 2 diabetes'")] = None,
+    intr: Annotated[str | None, typer.Option(help="intervention, e.g. 'mesenchymal'")] = None,
+    term: Annotated[str | None, typer.Option(help="free-text term")] = None,
+    db: Annotated[Path | None, typer.Option(help="SQLite store (default ~/.cache/mscsim)")] = None,
+    max_pages: Annotated[int | None, typer.Option(help="stop after this many pages")] = None,
+    page_size: Annotated[int, typer.Option(help="studies per page (<= 1000)")] = 100,
+) -> None:
+    """Fetch studies from ClinicalTrials.gov (API v2) into the local store."""
+    from mscsim.evidence.registry import fetch_command
+
+    code, text = fetch_command(cond, intr, term, db, max_pages, page_size)
+    (out if code == 0 else err).print(text, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
 def bench(
     n: Annotated[int, typer.Option(help="virtual patients")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
