@@ -229,6 +229,28 @@ def evidence_fetch(
 
 
 @app.command()
+def validate(
+    disease: Annotated[str, typer.Option(help="disease of the evidence records")] = "t2dm",
+    out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("validation"),
+    force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
+) -> None:
+    """Run the scenario of each evidence record and compare simulated with observed effects."""
+    from mscsim.evidence.validation import summary, validate, write_validation
+    from mscsim.scenario import DISEASES
+
+    if disease not in DISEASES:
+        _fail(f"validate error: --disease {disease!r}: must be one of {', '.join(DISEASES)}")
+    if out_dir.exists() and not force:
+        _fail(f"output error: --out {out_dir} exists; use --force to replace it")
+    _enable_compile_cache()
+    with err.status("validating", spinner="dots") as status:
+        result = validate(disease, progress=lambda m: status.update(m))
+        write_validation(result, out_dir, force=force)
+    out.print(summary(result), markup=False)
+    err.print(f"validation written to {out_dir}")
+
+
+@app.command()
 def bench(
     n: Annotated[int, typer.Option(help="virtual patients")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,

@@ -1,0 +1,47 @@
+"""`mscsim validate`: simulated vs observed effects for every evidence record with a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from mscsim.cli import app
+
+runner = CliRunner()
+
+
+def test_validate_t2dm_writes_its_report_and_every_held_apart_arrow_agrees(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "val"
+    result = runner.invoke(app, ["validate", "--disease", "t2dm", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {
+        "validation.csv",
+        "validation.html",
+        "validation_forest.png",
+    }
+    table = pd.read_csv(out / "validation.csv")
+    held_apart = table[(table.used_for != "calibration") & (table.status == "compared")]
+    assert len(held_apart) >= 20  # the six Table 3 rows and the unfitted Zhang 2020 endpoints
+    arrows = held_apart[held_apart.kind == "trial"]
+    assert arrows.direction_agrees.astype(bool).all()
+    calibration = table[table.used_for == "calibration"]
+    assert list(calibration.endpoint) == ["hba1c_pct"]
+    assert bool(calibration.ci_contains_simulated.iloc[0])
+
+
+def test_validate_t1dm_reports_records_it_cannot_simulate_yet(tmp_path: Path) -> None:
+    out = tmp_path / "val1"
+    result = runner.invoke(app, ["validate", "--disease", "t1dm", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "validation.csv")
+    assert len(table) > 0 and (table.status != "compared").all()
+
+
+def test_validate_unknown_disease_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", "--disease", "gout", "--out", str(tmp_path / "v")])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
