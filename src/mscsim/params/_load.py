@@ -12,7 +12,7 @@ import yaml
 
 from mscsim.params._records import Parameter, ParameterSet, Reference
 
-MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm")
+MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm", "t1dm_immune", "islets", "ipc")
 
 
 @functools.cache
@@ -71,7 +71,7 @@ def load_module(module: str) -> ParameterSet:
     if module not in MODULES:
         raise ValueError(f"unknown parameter module {module!r}; known: {', '.join(MODULES)}")
     raw = _read_yaml(f"{module}.yaml")
-    params = [_parse_parameter(module, p) for p in raw["parameters"]]
+    params = [_parse_parameter(module, p) for p in raw.get("parameters") or []]
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise ValueError(f"parameter module {module}: duplicate names")
@@ -91,11 +91,23 @@ def load_parameters(*modules: str) -> ParameterSet:
 
 @functools.cache
 def load_references() -> dict[str, Reference]:
-    raw = _read_yaml("references.yaml")
-    return {
-        key: Reference(key=key, citation=v["citation"], doi=v.get("doi", ""), url=v.get("url", ""))
-        for key, v in raw.items()
-    }
+    """The reference list: `references.yaml` plus any `references_<module>.yaml` beside it."""
+    data = resources.files("mscsim.params").joinpath("data")
+    names = sorted(
+        f.name
+        for f in data.iterdir()
+        if f.name == "references.yaml"
+        or (f.name.startswith("references_") and f.name.endswith(".yaml"))
+    )
+    refs: dict[str, Reference] = {}
+    for name in names:
+        for key, v in (_read_yaml(name) or {}).items():
+            if key in refs:
+                raise ValueError(f"reference {key!r} defined twice (second time in {name})")
+            refs[key] = Reference(
+                key=key, citation=v["citation"], doi=v.get("doi", ""), url=v.get("url", "")
+            )
+    return refs
 
 
 def missing_sources(params: ParameterSet | None = None) -> list[str]:
