@@ -79,9 +79,8 @@ def _bad(d: dict[str, Any], fault: str) -> Any:
         d["visits_days"] = [0, 28.5, d["duration_days"]]
     elif fault == "standard_of_care_not_yet_modelled":
         d["standard_of_care"] = ["metformin"]
-    elif fault == "trial_replicates_not_yet_supported":
-        d["population"]["n"] = 100
-        d["trial"] = {"n_per_arm": 20, "replicates": 10}
+    elif fault == "trial_larger_than_population":
+        d["trial"] = {"n_per_arm": 30, "replicates": 10}
     elif fault == "negative_seed":
         d["population"]["seed"] = -3
     else:  # pragma: no cover - the parametrisation names every fault
@@ -113,7 +112,7 @@ FAULTS = [
     "criteria_too_strict",
     "negative_seed",
     "standard_of_care_not_yet_modelled",
-    "trial_replicates_not_yet_supported",
+    "trial_larger_than_population",
     "fractional_visit_day",
     "endpoint_of_another_disease",
 ]

@@ -35,6 +35,7 @@ from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
 from mscsim.trial._analysis import endpoint_table, responder_table
 from mscsim.trial._check import reference_check
+from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
 
 SUPPORTED_DISEASES = ("t2dm",)
 SUPPORTED_FORMS = ("cells",)
@@ -100,13 +101,6 @@ def check_supported(scenario: Scenario) -> None:
             list(scenario.standard_of_care),
             "background therapy is not yet modelled (every arm keeps the insulin titration "
             "of its baseline); remove it or leave it empty",
-        )
-    if scenario.trial is not None:
-        raise _unsupported(
-            ("trial",),
-            "given",
-            "real-sized trial replicates are not yet supported; remove the trial block to "
-            "simulate the whole virtual population",
         )
     for i, arm in enumerate(scenario.arms):
         if arm.product is None or arm.regimen is None:
@@ -389,6 +383,8 @@ def _assemble(
     endpoints = [str(e) for e in scenario.endpoints]
     values = {name: {str(e): r.visits[e] for e in endpoints} for name, r in arms.items()}
     table = endpoint_table(values, ENDPOINT_UNITS, visits, control)
+    if scenario.trial is not None:
+        table = _with_trial_columns(table, scenario, values, visits, control)
     treated = base.covariates["insulin_treated"] > 0.5
     responders = {}
     for name, r in arms.items():
@@ -402,6 +398,31 @@ def _assemble(
     resp = responder_table(responders, visits)
     ds = _dataset(arms, grid, candidate_ids, visits)
     return RunResult(scenario, params, ds, table, resp)
+
+
+def _with_trial_columns(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    values: dict[str, dict[str, np.ndarray]],
+    visits: list[float],
+    control: str | None,
+) -> pd.DataFrame:
+    """Add the spread of real-sized trial results over replicates (between-trial uncertainty)."""
+    trial = scenario.trial
+    assert trial is not None
+    weights = dict(trial.allocation or ())
+    plan = TrialPlan(
+        n_per_arm={a.name: trial.n_per_arm * weights.get(a.name, 1) for a in scenario.arms},
+        replicates=trial.replicates,
+        dropout=trial.dropout,
+    )
+    n_population = len(next(iter(next(iter(values.values())).values())))
+    alloc = allocate(plan, n_population, visits, scenario.population.seed)
+    summary = trial_summary(values, plan, alloc, control)
+    day_index = {float(d): j for j, d in enumerate(visits)}
+    keys = zip(table["arm"], table["endpoint"], table["day"], strict=True)
+    extra = [summary[(str(a), str(e), day_index[float(d)])] for a, e, d in keys]
+    return pd.concat([table, pd.DataFrame(extra, columns=list(TRIAL_COLUMNS))], axis=1)
 
 
 LONG_NAMES = {
