@@ -218,7 +218,7 @@ def _with_fpg_of_state(s: Setup, rec: Record) -> Record:
     b = s.base.patient
     c_endo = endogenous_insulin_coeff(rec.slow.beta_mass, rec.slow.beta_function, s.sh)
     g_fast = glucose_qss(
-        s.sh.f_fast * s.sh.R0,
+        s.sh.f_fast * s.sh.R0 * b.hgp_factor,
         c_endo,
         b.c_exo * rec.dose,
         rec.slow.insulin_sensitivity,

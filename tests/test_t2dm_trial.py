@@ -131,7 +131,8 @@ def test_healthy_glucose_stays_physiological_for_three_years() -> None:
     pat = Patient(
         weight_kg=70 * one, si_base=v["SI"] * one, death_multiplier=one, m1_setpoint=m_h * one,
         infl0=one, duration0_years=zero, c_exo=0.66 * one, fpg_goal=90 * one,
-        treg_setpoint=5 * one, insulin_max=zero, insulin_ref=zero, insulin_treated=zero,
+        treg_setpoint=5 * one, insulin_max=zero, insulin_ref=zero, hgp_factor=one,
+        titration_mode=zero, insulin_treated=zero,
         potency_imm=zero, potency_tro=zero, licensing_pre=zero, isr_conv=one, cpep_k1=one,
         cpep_k2=one, cpep_k3=one, cpep_vd_l=one,
     )  # fmt: skip

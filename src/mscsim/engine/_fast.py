@@ -22,6 +22,7 @@ from mscsim.physiology.t2dm._equations import (
     Signals,
     Slow,
     endogenous_insulin_coeff,
+    glucose_appearance,
     glucose_qss,
     msc_signals,
     slow_rates,
@@ -71,14 +72,28 @@ def propagators(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _mean_glucose(y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any) -> Any:
     c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
     return glucose_qss(
-        sh.R0, c_endo, pat.c_exo * dose, y.insulin_sensitivity, g0, sh, jnp, NEWTON_ITERS
+        glucose_appearance(pat, sh)[0],
+        c_endo,
+        pat.c_exo * dose,
+        y.insulin_sensitivity,
+        g0,
+        sh,
+        jnp,
+        NEWTON_ITERS,
     )
 
 
 def fasting_glucose(y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any, iters: int) -> Any:
     c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
     return glucose_qss(
-        sh.f_fast * sh.R0, c_endo, pat.c_exo * dose, y.insulin_sensitivity, g0, sh, jnp, iters
+        glucose_appearance(pat, sh)[1],
+        c_endo,
+        pat.c_exo * dose,
+        y.insulin_sensitivity,
+        g0,
+        sh,
+        jnp,
+        iters,
     )
 
 
@@ -185,7 +200,8 @@ def _record(carry: Carry, pat: Patient, sh: Shared) -> Record:
     g_fast = fasting_glucose(carry.slow, carry.dose, pat, sh, carry.g_fast, 4 * NEWTON_ITERS)
     c_endo = endogenous_insulin_coeff(carry.slow.beta_mass, carry.slow.beta_function, sh)
     g_mean = glucose_qss(
-        sh.R0, c_endo, pat.c_exo * carry.dose, carry.slow.insulin_sensitivity, carry.g_mean, sh,
+        glucose_appearance(pat, sh)[0], c_endo, pat.c_exo * carry.dose,
+        carry.slow.insulin_sensitivity, carry.g_mean, sh,
         jnp, 4 * NEWTON_ITERS,
     )  # fmt: skip
     return Record(carry.slow, carry.dose, carry.msc, g_mean, g_fast)

@@ -30,6 +30,7 @@ from mscsim.physiology.t2dm._equations import (
     Shared,
     Slow,
     endogenous_insulin_coeff,
+    glucose_appearance,
     glucose_qss,
     msc_signals,
     secretion_fraction,
@@ -85,6 +86,7 @@ def _atol(n_msc: int, scale: float) -> F64:
 
 def _rhs_factory(pat: Patient, sh: Shared, kinetics: F64) -> Callable[[float, F64, float], F64]:
     """d/dt of the full state at insulin dose `dose` (IU/day, constant between events)."""
+    r_mean = glucose_appearance(pat, sh)[0]
 
     def rhs(t: float, y: F64, dose: float) -> F64:
         g, ins = y[_G], y[_I]
@@ -93,7 +95,7 @@ def _rhs_factory(pat: Patient, sh: Shared, kinetics: F64) -> Callable[[float, F6
         c_endo = endogenous_insulin_coeff(slow.beta_mass, slow.beta_function, sh)
         # Topp 2000: dG/dt = R0 - (EG0 + SI I) G; dI/dt = sigma B s(G) - k I, plus the
         # exogenous insulin input whose steady plasma level is c_exo * dose.
-        d_g = sh.R0 - (sh.EG0 + slow.insulin_sensitivity * ins) * g
+        d_g = r_mean - (sh.EG0 + slow.insulin_sensitivity * ins) * g
         d_i = c_endo * sh.k * secretion_fraction(g, sh) - sh.k * (ins - pat.c_exo * dose)
         sig = msc_signals(msc, slow.m1_fraction / sh.m1_healthy, pat, sh, np)
         d_slow = slow_rates(slow, g, t, sig, pat, sh, np)
@@ -112,7 +114,7 @@ def _fasting_glucose(y: F64, dose: float, pat: Patient, sh: Shared) -> float:
     c_endo = endogenous_insulin_coeff(slow.beta_mass, slow.beta_function, sh)
     return float(
         glucose_qss(
-            sh.f_fast * sh.R0,
+            glucose_appearance(pat, sh)[1],
             c_endo,
             pat.c_exo * dose,
             slow.insulin_sensitivity,
@@ -281,6 +283,11 @@ def topp_model(params: Mapping[str, float], n: int = 1) -> tuple[Shared, Patient
         k_treg=0.0,
         treg_induction_max=0.0,
         treg_max=0.0,
+        ttt_goal=100.0,
+        ttt_step=2.0,
+        ttt_max_step=8.0,
+        ttt_hypo_threshold=0.0,
+        ttt_hypo_reduction=0.0,
     )
     ones, zeros = np.ones(n), np.zeros(n)
     pat = Patient(
@@ -295,6 +302,8 @@ def topp_model(params: Mapping[str, float], n: int = 1) -> tuple[Shared, Patient
         treg_setpoint=ones,
         insulin_max=zeros,
         insulin_ref=zeros,
+        hgp_factor=ones,
+        titration_mode=zeros,
         insulin_treated=zeros,
         potency_imm=zeros,
         potency_tro=zeros,

@@ -57,6 +57,11 @@ class Shared(NamedTuple):
     k_treg: float
     treg_induction_max: float
     treg_max: float
+    ttt_goal: float  # treat-to-target fasting goal (mg/dL)
+    ttt_step: float  # IU per 20 mg/dL above goal, per week
+    ttt_max_step: float  # IU per week
+    ttt_hypo_threshold: float  # mg/dL
+    ttt_hypo_reduction: float  # IU
 
 
 class Patient(NamedTuple):
@@ -73,6 +78,8 @@ class Patient(NamedTuple):
     treg_setpoint: Array  # % of CD4+ T cells
     insulin_max: Array  # IU/day
     insulin_ref: Array  # the stable dose the patient was enrolled on (IU/day)
+    hgp_factor: Array  # hepatic glucose output relative to no metformin (1 = none)
+    titration_mode: Array  # 0 usual care (proportional), 1 treat-to-target (Riddle 2003)
     insulin_treated: Array  # 1.0 or 0.0
     potency_imm: Array  # arm-level product potency (0 for control arms)
     potency_tro: Array
@@ -101,6 +108,17 @@ class Signals(NamedTuple):
     immune: Array
     trophic: Array
     licensing: Array
+
+
+def glucose_appearance(pat: Patient, sh: Shared) -> tuple[Array, Array]:
+    """(day-mean, fasting) glucose appearance in mg/dL/day.
+
+    The fasting share is hepatic output; metformin lowers it by `1 - hgp_factor` (Hundal 2000)
+    and leaves meal-derived appearance alone.
+    """
+    fasting = sh.f_fast * sh.R0 * pat.hgp_factor
+    mean = sh.R0 - sh.f_fast * sh.R0 * (1.0 - pat.hgp_factor)
+    return mean, fasting
 
 
 def endogenous_insulin_coeff(beta_mass: Array, beta_function: Array, sh: Shared) -> Array:
@@ -203,15 +221,24 @@ def slow_rates(
 
 
 def titrate(dose: Array, fpg: Array, pat: Patient, sh: Shared, xp: Any) -> Array:
-    """Weekly titration step of the insulin dose (IU/day), treat-to-target in proportional form.
+    """Weekly titration step of the insulin dose (IU/day).
 
-    Trials enrol patients on a stable dose, so each patient's titration has settled at
-    (`insulin_ref`, `fpg_goal`). The prescriber moves the dose toward a target that follows
-    fasting glucose, D_target = D_ref (FPG / goal)^elasticity, closing a share `adherence` of the
-    gap each week (clinical inertia): a therapy that lowers glucose lets the dose come down, and
-    when its effect wanes the dose returns toward D_ref with no ratchet. Non-insulin-treated
-    patients stay at 0.
+    Usual care (`titration_mode` 0), treat-to-target in proportional form: trials enrol patients
+    on a stable dose, so each patient's titration has settled at (`insulin_ref`, `fpg_goal`); the
+    prescriber moves the dose toward D_ref (FPG / goal)^elasticity, closing a share `adherence`
+    of the gap each week (clinical inertia). A therapy that lowers glucose lets the dose come
+    down, and when its effect wanes the dose returns toward D_ref with no ratchet.
+
+    Treat-to-target as standard of care (`titration_mode` 1, Riddle 2003): every week add 2 IU per
+    20 mg/dL of fasting glucose above 100 mg/dL, at most 8 IU, and take 4 IU off below 72 mg/dL;
+    insulin-naive patients start this way from zero.
     """
     target = pat.insulin_ref * (fpg / pat.fpg_goal) ** sh.titr_elasticity
-    new = dose + sh.titr_adherence * (target - dose)
-    return xp.clip(new, 0.0, pat.insulin_max) * pat.insulin_treated
+    usual = xp.clip(dose + sh.titr_adherence * (target - dose), 0.0, pat.insulin_max)
+    usual = usual * pat.insulin_treated
+    above = xp.clip(xp.ceil((fpg - sh.ttt_goal) / 20.0), 0.0, sh.ttt_max_step / sh.ttt_step)
+    ttt = xp.where(
+        fpg < sh.ttt_hypo_threshold, dose - sh.ttt_hypo_reduction, dose + above * sh.ttt_step
+    )
+    ttt = xp.clip(ttt, 0.0, pat.insulin_max)
+    return xp.where(pat.titration_mode > 0.5, ttt, usual)
