@@ -77,8 +77,8 @@ def _bad(d: dict[str, Any], fault: str) -> Any:
         d["endpoints"] = ["hba1c_pct", "updrs3"]
     elif fault == "fractional_visit_day":
         d["visits_days"] = [0, 28.5, d["duration_days"]]
-    elif fault == "standard_of_care_not_yet_modelled":
-        d["standard_of_care"] = ["metformin"]
+    elif fault == "standard_of_care_of_another_disease":
+        d["standard_of_care"] = ["metformin", "levodopa"]
     elif fault == "trial_larger_than_population":
         d["trial"] = {"n_per_arm": 30, "replicates": 10}
     elif fault == "negative_seed":
@@ -111,7 +111,7 @@ FAULTS = [
     "route_not_for_t2dm",
     "criteria_too_strict",
     "negative_seed",
-    "standard_of_care_not_yet_modelled",
+    "standard_of_care_of_another_disease",
     "trial_larger_than_population",
     "fractional_visit_day",
     "endpoint_of_another_disease",

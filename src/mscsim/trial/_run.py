@@ -40,6 +40,7 @@ from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_s
 SUPPORTED_DISEASES = ("t2dm",)
 SUPPORTED_FORMS = ("cells",)
 T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
+T2DM_STANDARD_OF_CARE = ("metformin", "insulin_treat_to_target")
 NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
 MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
 PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
@@ -95,13 +96,14 @@ def check_supported(scenario: Scenario) -> None:
                 f"not an endpoint of the {scenario.disease} module; "
                 f"its endpoints: {', '.join(T2DM_ENDPOINTS)}",
             )
-    if scenario.standard_of_care:
-        raise _unsupported(
-            ("standard_of_care",),
-            list(scenario.standard_of_care),
-            "background therapy is not yet modelled (every arm keeps the insulin titration "
-            "of its baseline); remove it or leave it empty",
-        )
+    for j, therapy in enumerate(scenario.standard_of_care):
+        if therapy not in T2DM_STANDARD_OF_CARE:
+            raise _unsupported(
+                ("standard_of_care", j),
+                therapy,
+                f"not a background therapy of the {scenario.disease} module; "
+                f"its therapies: {', '.join(T2DM_STANDARD_OF_CARE)}",
+            )
     for i, arm in enumerate(scenario.arms):
         if arm.product is None or arm.regimen is None:
             continue
@@ -168,6 +170,21 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
             dict(scenario.population.criteria.items()),
             str(exc),
         ) from None
+
+
+def standard_of_care(pat: Patient, therapies: tuple[str, ...], v: dict[str, float]) -> Patient:
+    """Background therapy given to every arm from day 0 (a control arm is a real control arm).
+
+    metformin: hepatic glucose output falls by `metformin_hgp_suppression` (Hundal 2000);
+    insulin_treat_to_target: everyone is titrated weekly toward FPG 100 mg/dL (Riddle 2003),
+    insulin-naive patients included.
+    """
+    if "metformin" in therapies:
+        pat = pat._replace(hgp_factor=pat.hgp_factor * (1.0 - v["metformin_hgp_suppression"]))
+    if "insulin_treat_to_target" in therapies:
+        ones = np.ones_like(pat.weight_kg)
+        pat = pat._replace(titration_mode=ones, insulin_treated=ones)
+    return pat
 
 
 def arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
@@ -273,7 +290,8 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         base, candidate_ids = sample_population(scenario, params)
         sh = shared_constants(v, msc_core.index("target"))
         grid = make_grid(int(scenario.duration_days), scenario.visits_days)
-        pats = [arm_patient(arm, base.patient, v) for arm in scenario.arms]
+        background = standard_of_care(base.patient, scenario.standard_of_care, v)
+        pats = [arm_patient(arm, background, v) for arm in scenario.arms]
         dosings = [arm_dosing(arm, p, grid, v) for arm, p in zip(scenario.arms, pats, strict=True)]
         arms = _simulate_arms(scenario, base, pats, dosings, sh, grid, v, note)
         treated = [g for g, arm in enumerate(scenario.arms) if arm.regimen is not None]
