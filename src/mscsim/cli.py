@@ -228,6 +228,59 @@ def evidence_fetch(
     raise typer.Exit(code)
 
 
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        _fail(f"power error: {what} {text!r}: must be comma-separated numbers, e.g. 10,20,40")
+    if not values or any(v <= 0 for v in values):
+        _fail(f"power error: {what} {text!r}: must be positive numbers")
+    return values
+
+
+@app.command()
+def power(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML with a control arm")],
+    n: Annotated[
+        str, typer.Option("--n", help="patients per arm, e.g. 10,20,40,80")
+    ] = "10,20,40,80",
+    doses: Annotated[
+        str | None, typer.Option(help="doses of the treated arm, e.g. 0.5e6,1e6")
+    ] = None,
+    endpoint: Annotated[str | None, typer.Option(help="endpoint (default: the first)")] = None,
+    replicates: Annotated[int, typer.Option(help="replicate trials per point")] = 500,
+    out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("power"),
+    force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
+) -> None:
+    """Power and expected effect over sample size and dose (CSV + plot, Emax fit)."""
+    from mscsim.scenario import ScenarioError, load_scenario
+    from mscsim.trial._power_run import run_power, write_power
+
+    ns = [int(x) for x in _numbers(n, "--n")]
+    dose_list = _numbers(doses, "--doses") if doses else None
+    if replicates < 1:
+        _fail(f"power error: --replicates {replicates}: must be at least 1")
+    if out_dir.exists() and not force:
+        _fail(f"output error: --out {out_dir} exists; use --force to replace it")
+    try:
+        spec = load_scenario(scenario)
+        _enable_compile_cache()
+        with err.status("power analysis", spinner="dots") as status:
+            res = run_power(
+                spec,
+                ns=ns,
+                doses=dose_list,
+                endpoint=endpoint,
+                replicates=replicates,
+                progress=lambda m: status.update(m),
+            )
+            write_power(res, out_dir, force=force)
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc) if isinstance(exc, ScenarioError) else f"power error: {exc}")
+    out.print(res.table.to_string(index=False), markup=False)
+    err.print(f"power curves written to {out_dir}")
+
+
 @app.command()
 def validate(
     disease: Annotated[str, typer.Option(help="disease of the evidence records")] = "t2dm",
