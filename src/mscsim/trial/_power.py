@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from mscsim.scenario import Scenario
-from mscsim.trial._replicates import TrialPlan, allocate, ancova, significant
+from mscsim.trial._replicates import TrialPlan, allocate, ancova, measured, significant
 
 POWER_COLUMNS = ("dose", "n_per_arm", "endpoint", "day", "effect", "diff_mean", "diff_p05",
                  "diff_p95", "power", "replicates", "alpha")  # fmt: skip
@@ -55,7 +55,7 @@ def fit_emax(doses: np.ndarray, effects: np.ndarray) -> dict[str, float]:
     """Emax model E = E0 + Emax D / (ED50 + D) through (0, 0) and the simulated effects."""
     d = np.concatenate([[0.0], doses])
     e = np.concatenate([[0.0], effects])
-    if len(doses) < 2:
+    if len(doses) < 3:  # three parameters need at least three doses besides zero
         return {"e0": np.nan, "emax": np.nan, "ed50": np.nan}
     guess = (0.0, float(e[np.argmax(np.abs(e))]) * 1.5, float(np.median(doses)))
     try:
@@ -77,6 +77,7 @@ def power_curves(
     seed: int,
     dropout: float = 0.0,
     alpha: float = 0.05,
+    measurement_cv: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """values[arm][endpoint]: (patients, visits); arms dose_<k> and the control."""
     j = len(visit_days) - 1
@@ -86,11 +87,13 @@ def power_curves(
         arm = f"dose_{k}"
         effect = float(np.nanmean(values[arm][endpoint][:, j] - values[control][endpoint][:, j]))
         for n in ns:
-            plan = TrialPlan({arm: n, control: n}, replicates, dropout, alpha)
+            plan = TrialPlan(
+                {arm: n, control: n}, replicates, dropout, alpha, measurement_cv or {}, seed
+            )
             alloc = allocate(plan, n_pop, visit_days, seed)
             ys = {}
             for a in (arm, control):
-                v = values[a][endpoint][alloc.patients[a]]
+                v = measured(values[a][endpoint][alloc.patients[a]], endpoint, a, plan)
                 ys[a] = np.where(alloc.observed[a], v, np.nan)
             est, se, dof = ancova(ys[arm][..., j], ys[arm][..., 0], ys[control][..., j],
                                   ys[control][..., 0])  # fmt: skip

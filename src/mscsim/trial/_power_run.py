@@ -12,7 +12,7 @@ import numpy as np
 
 from mscsim.scenario import Scenario
 from mscsim.trial._power import PowerResult, dose_scenario, fit_emax, power_curves
-from mscsim.trial._run import simulate
+from mscsim.trial._run import measurement_cvs, simulate
 
 
 def run_power(
@@ -54,6 +54,7 @@ def run_power(
         replicates=replicates,
         seed=spec.population.seed,
         alpha=alpha,
+        measurement_cv=measurement_cvs(),
     )
     effects = table.groupby("dose")["effect"].first()
     emax = fit_emax(effects.index.to_numpy(dtype=float), effects.to_numpy(dtype=float))

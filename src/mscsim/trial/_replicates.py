@@ -10,8 +10,9 @@ between-patient spread of the population.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,20 @@ class TrialPlan:
     replicates: int
     dropout: float  # share of randomised patients lost by the end of the study
     alpha: float = 0.05
+    # Within-subject (biological + analytical) CV of each endpoint's measurement: a real trial
+    # measures each patient with this noise at each visit; the virtual population has none.
+    measurement_cv: Mapping[str, float] = field(default_factory=dict)
+    seed: int = 0
+
+
+def measured(true: F64, endpoint: str, arm: str, plan: TrialPlan) -> F64:
+    """True values (replicates, n, visits) as a trial would measure them."""
+    cv = plan.measurement_cv.get(endpoint, 0.0)
+    if cv <= 0.0:
+        return true
+    tag = [plan.seed, zlib.crc32(endpoint.encode()), zlib.crc32(arm.encode())]
+    noise = np.random.default_rng(tag).standard_normal(true.shape)
+    return true * (1.0 + cv * noise)
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,7 @@ def trial_summary(
     for arm, by_endpoint in values.items():
         idx, seen = alloc.patients[arm], alloc.observed[arm]
         for endpoint, v in by_endpoint.items():
-            y = np.where(seen, v[idx], np.nan)  # (R, n, visits)
+            y = np.where(seen, measured(v[idx], endpoint, arm, plan), np.nan)  # (R, n, visits)
             for j in range(y.shape[2]):
                 with np.errstate(invalid="ignore"):
                     change = np.nanmean(y[:, :, j] - y[:, :, 0], axis=1)
@@ -124,7 +139,8 @@ def trial_summary(
                 row["trial_change_p05"], row["trial_change_p95"] = _p05_p95(change)
                 if control is not None and arm != control and j > 0:
                     c_idx, c_seen = alloc.patients[control], alloc.observed[control]
-                    yc = np.where(c_seen, values[control][endpoint][c_idx], np.nan)
+                    yc_true = values[control][endpoint][c_idx]
+                    yc = np.where(c_seen, measured(yc_true, endpoint, control, plan), np.nan)
                     est, se, dof = ancova(y[:, :, j], y[:, :, 0], yc[:, :, j], yc[:, :, 0])
                     row["diff_mean"] = float(np.nanmean(est))
                     row["diff_p05"], row["diff_p95"] = _p05_p95(est)

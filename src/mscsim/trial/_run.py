@@ -418,6 +418,25 @@ def _assemble(
     return RunResult(scenario, params, ds, table, resp)
 
 
+MEASUREMENT_CV_PARAMETERS = {
+    "hba1c_pct": "cv_hba1c",
+    "fpg_mmol_l": "cv_fpg",
+    "ppg_mmol_l": "cv_ppg",
+    "c_peptide_ng_ml": "cv_c_peptide",
+    "c_peptide_auc": "cv_c_peptide",
+    "cpgr": "cv_c_peptide",
+    "homa_b": "cv_homa",
+    "homa_ir": "cv_homa",
+    "treg_pct": "cv_treg",
+}
+
+
+def measurement_cvs() -> dict[str, float]:
+    """Within-subject CV of each T2DM endpoint's measurement (insulin doses are exact)."""
+    v = load_parameters(*PARAMETER_MODULES).flat()
+    return {endpoint: v[name] for endpoint, name in MEASUREMENT_CV_PARAMETERS.items()}
+
+
 def _with_trial_columns(
     table: pd.DataFrame,
     scenario: Scenario,
@@ -433,6 +452,8 @@ def _with_trial_columns(
         n_per_arm={a.name: trial.n_per_arm * weights.get(a.name, 1) for a in scenario.arms},
         replicates=trial.replicates,
         dropout=trial.dropout,
+        measurement_cv=measurement_cvs(),
+        seed=scenario.population.seed,
     )
     n_population = len(next(iter(next(iter(values.values())).values())))
     alloc = allocate(plan, n_population, visits, scenario.population.seed)
