@@ -100,3 +100,14 @@ def test_scenario_with_a_trial_block_writes_the_trial_columns(
     assert row.diff_p05 < row.diff_mean < row.diff_p95 < 0
     assert 0.0 <= row.power <= 1.0
     assert row.trial_change_p05 < row.trial_change_p95
+
+
+def test_trial_columns_are_reproducible_for_the_same_seed(scenario_dict: dict[str, Any]) -> None:
+    d = scenario_dict
+    d["population"]["n"] = 120
+    d["duration_days"] = 90
+    d["visits_days"] = [0, 90]
+    d["trial"] = {"n_per_arm": 15, "replicates": 100, "dropout": 0.2}
+    first = run_scenario(Scenario.from_dict(d)).endpoints
+    second = run_scenario(Scenario.from_dict(d)).endpoints
+    assert first.equals(second)

@@ -19,7 +19,7 @@ from mscsim.scenario import Scenario
 from mscsim.trial._replicates import TrialPlan, allocate, ancova, measured, significant
 
 POWER_COLUMNS = ("dose", "n_per_arm", "endpoint", "day", "effect", "diff_mean", "diff_p05",
-                 "diff_p95", "power", "replicates", "alpha")  # fmt: skip
+                 "diff_p95", "power", "replicates", "alpha", "uncertainty")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,7 @@ def power_curves(
                     "power": float(np.mean(significant(est, se, dof, alpha))),
                     "replicates": replicates,
                     "alpha": alpha,
+                    "uncertainty": "between-trial (p05/p95 and power over replicate trials)",
                 }
             )
     return pd.DataFrame(rows, columns=list(POWER_COLUMNS))

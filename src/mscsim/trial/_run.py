@@ -414,6 +414,15 @@ def _assemble(
             "insulin_reduced_at_least_50pct": ins_resp,
         }
     resp = responder_table(responders, visits)
+    # Say in the files which uncertainty each interval shows, so no one mistakes one for another.
+    table["ci_uncertainty"] = BETWEEN_PATIENT
+    resp["ci_uncertainty"] = BETWEEN_PATIENT
+    if scenario.trial is not None:
+        t = scenario.trial
+        table["trial_uncertainty"] = (
+            f"between-trial: {t.replicates} randomised trials of {t.n_per_arm} patients per arm "
+            f"(dropout {t.dropout:g}, measurement CV per endpoint)"
+        )
     ds = _dataset(arms, grid, candidate_ids, visits)
     return RunResult(scenario, params, ds, table, resp)
 
@@ -429,6 +438,9 @@ MEASUREMENT_CV_PARAMETERS = {
     "homa_ir": "cv_homa",
     "treg_pct": "cv_treg",
 }
+
+
+BETWEEN_PATIENT = "between-patient: 95% CI of the mean over the whole virtual population"
 
 
 def measurement_cvs() -> dict[str, float]:
