@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -111,3 +112,17 @@ def test_trial_columns_are_reproducible_for_the_same_seed(scenario_dict: dict[st
     first = run_scenario(Scenario.from_dict(d)).endpoints
     second = run_scenario(Scenario.from_dict(d)).endpoints
     assert first.equals(second)
+
+
+def test_report_shows_the_real_sized_trial_spread(
+    tmp_path: Path, scenario_dict: dict[str, Any]
+) -> None:
+    from mscsim.results import write_results
+
+    d = scenario_dict
+    d["population"]["n"] = 120
+    d["duration_days"] = 90
+    d["visits_days"] = [0, 90]
+    d["trial"] = {"n_per_arm": 15, "replicates": 100}
+    write_results(run_scenario(Scenario.from_dict(d)), tmp_path / "out")
+    assert "real-sized trial, ANCOVA" in (tmp_path / "out" / "report.html").read_text()

@@ -546,6 +546,20 @@ def _endpoint_section(
         )
         if diff is not None:
             parts.append(figure(diff))
+    if "diff_p05" in frame.columns and bool(frame["diff_p05"].notna().any()):
+        # The result a real-sized trial would show: 5th-95th percentile over replicate trials.
+        trial = _interval_figure(
+            frame,
+            [a for a in arms if a not in controls],
+            colours,
+            mean_col="diff_mean",
+            low_col="diff_p05",
+            high_col="diff_p95",
+            title=f"{endpoint}: real-sized trial, ANCOVA difference (5th-95th pct of trials)",
+            y_title=f"difference ({unit})" if unit else "difference",
+        )
+        if trial is not None:
+            parts.append(figure(trial))
     parts.append("</div>")
     parts.append(_endpoint_table(frame, arms, with_diff))
     parts.append("</section>")
