@@ -339,7 +339,7 @@ class Product(_Spec):
     @model_validator(mode="after")
     def _single_or_combined(self) -> Self:
         if self.components is None:
-            if self.source is None:
+            if self.source is None and self.form != "placebo":
                 raise invalid(
                     "required key is missing (or list components: [...])",
                     MISSING,
@@ -462,6 +462,8 @@ class Arm(_Spec):
                     at=("regimen", "dose"),
                 )
             return self
+        if self.product.form == "placebo":
+            return self  # a sham infusion: route and schedule, no cells
         if self.regimen.dose is None or self.regimen.dose_unit is None:
             raise invalid(
                 "required key is missing (the product is one cell population)",

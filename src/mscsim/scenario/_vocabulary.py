@@ -53,7 +53,10 @@ SOURCE_ALIASES = MappingProxyType(
     }
 )
 
-Form = Literal["cells", "exosomes", "conditioned_medium", "insulin_producing_cells", "islets"]
+# "placebo" is a sham infusion with no cells: same route and schedule, vehicle only.
+Form = Literal[
+    "cells", "exosomes", "conditioned_medium", "insulin_producing_cells", "islets", "placebo"
+]
 FORMS: tuple[Form, ...] = get_args(Form)
 
 Route = Literal[
@@ -87,6 +90,7 @@ DOSE_UNITS_BY_FORM: MappingProxyType[str, tuple[DoseUnit, ...]] = MappingProxyTy
         "exosomes": ("ug_protein/kg", "particles/kg"),
         "conditioned_medium": ("ug_protein/kg",),
         "islets": ("islets",),
+        "placebo": ("cells/kg", "cells"),
     }
 )
 

@@ -34,10 +34,16 @@ def dose_scenario(scenario: Scenario, doses: Sequence[float]) -> tuple[Scenario,
     """The scenario with its first treated arm repeated once per dose (names dose_<k>)."""
     data: dict[str, Any] = scenario.to_dict()
     arms = data["arms"]
-    treated = next(a for a in arms if a.get("regimen"))
-    control = next((a for a in arms if not a.get("regimen")), None)
+
+    def placebo(a: dict[str, Any]) -> bool:
+        return (a.get("product") or {}).get("form") == "placebo"
+
+    treated = next(a for a in arms if a.get("regimen") and not placebo(a))
+    control = next((a for a in arms if placebo(a)), None) or next(
+        (a for a in arms if not a.get("regimen")), None
+    )
     if control is None:
-        raise ValueError("a power analysis needs a control arm (regimen: null)")
+        raise ValueError("a power analysis needs a control arm (regimen: null) or a placebo arm")
     new_arms = [control]
     for k, dose in enumerate(doses):
         regimen = {**treated["regimen"], "dose": float(dose)}

@@ -12,7 +12,7 @@ import numpy as np
 
 from mscsim.scenario import Scenario
 from mscsim.trial._power import PowerResult, dose_scenario, fit_emax, power_curves
-from mscsim.trial._run import measurement_cvs, simulate
+from mscsim.trial._run import is_active, measurement_cvs, simulate
 
 
 def run_power(
@@ -25,7 +25,7 @@ def run_power(
     alpha: float = 0.05,
     progress: Callable[[str], None] | None = None,
 ) -> PowerResult:
-    treated = next(a for a in scenario.arms if a.regimen is not None)
+    treated = next(a for a in scenario.arms if is_active(a))
     assert treated.regimen is not None and treated.regimen.dose is not None
     dose_list = list(doses) if doses else [float(treated.regimen.dose)]
     spec, control, unit = dose_scenario(scenario, dose_list)

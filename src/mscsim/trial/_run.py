@@ -38,7 +38,7 @@ from mscsim.trial._check import reference_check
 from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
 
 SUPPORTED_DISEASES = ("t2dm",)
-SUPPORTED_FORMS = ("cells",)
+SUPPORTED_FORMS = ("cells", "placebo")
 T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
 T2DM_STANDARD_OF_CARE = ("metformin", "insulin_treat_to_target")
 NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
@@ -119,7 +119,7 @@ def check_supported(scenario: Scenario) -> None:
                 arm.product.form,
                 f"not yet supported for {scenario.disease}; supported: cells",
             )
-        if arm.product.source not in MSC_SOURCES:
+        if arm.product.form != "placebo" and arm.product.source not in MSC_SOURCES:
             raise _unsupported(
                 ("arms", i, "product", "source"),
                 arm.product.source,
@@ -135,8 +135,20 @@ def check_supported(scenario: Scenario) -> None:
             )
 
 
+def is_placebo(arm: Arm) -> bool:
+    return arm.product is not None and arm.product.form == "placebo"
+
+
+def is_active(arm: Arm) -> bool:
+    """An arm that infuses something (not a control, not a sham infusion)."""
+    return arm.regimen is not None and not is_placebo(arm)
+
+
 def _control_arm(scenario: Scenario) -> str | None:
-    controls = [a.name for a in scenario.arms if a.regimen is None]
+    """The comparator: a placebo (sham infusion) arm if there is one, else an untreated arm."""
+    placebo = [a.name for a in scenario.arms if is_placebo(a)]
+    untreated = [a.name for a in scenario.arms if a.regimen is None]
+    controls = placebo + untreated
     return controls[0] if controls else None
 
 
@@ -188,7 +200,7 @@ def standard_of_care(pat: Patient, therapies: tuple[str, ...], v: dict[str, floa
 
 
 def arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
-    if arm.product is None:
+    if arm.product is None or is_placebo(arm):
         return base
     pot = msc_core.product_potency(
         source=str(arm.product.source),
@@ -208,7 +220,7 @@ def arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
 def arm_dosing(arm: Arm, pat: Patient, grid: Grid, v: dict[str, float]) -> ArmDosing:
     """Live cells per dose day, per-patient scale and route vector of one arm."""
     n_comp = len(msc_core.COMPARTMENTS)
-    if arm.regimen is None or arm.product is None:
+    if arm.regimen is None or arm.product is None or is_placebo(arm):
         return ArmDosing(np.zeros(grid.day.shape), np.zeros_like(pat.weight_kg), np.zeros(n_comp))
     reg = arm.regimen
     per_kg = str(reg.dose_unit).endswith("/kg")
@@ -294,7 +306,7 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         pats = [arm_patient(arm, background, v) for arm in scenario.arms]
         dosings = [arm_dosing(arm, p, grid, v) for arm, p in zip(scenario.arms, pats, strict=True)]
         arms = _simulate_arms(scenario, base, pats, dosings, sh, grid, v, note)
-        treated = [g for g, arm in enumerate(scenario.arms) if arm.regimen is not None]
+        treated = [g for g, arm in enumerate(scenario.arms) if is_active(arm)]
         g = treated[0] if treated else 0
         arm = scenario.arms[g]
         note(f"checking arm {arm.name} against the reference solver")
@@ -407,11 +419,16 @@ def _assemble(
     responders = {}
     for name, r in arms.items():
         a1c, dose = r.visits["hba1c_pct"], r.visits["insulin_iu_day"]
+        fpg, cpep = r.visits["fpg_mmol_l"], r.visits["c_peptide_ng_ml"]
         ins_resp = np.where(treated[:, None], dose <= 0.5 * dose[:, :1], np.nan)
+        # One responder definition per clinical endpoint, as the seeds' trials reported them
+        # (HbA1c target 7%, ADA; insulin need halved, seed 004 §3; C-peptide rise).
         responders[name] = {
             "hba1c_below_7_pct": a1c < 7.0,
             "hba1c_drop_at_least_0_5": (a1c - a1c[:, :1]) <= -0.5,
+            "fpg_below_7_mmol_l": fpg < 7.0,
             "insulin_reduced_at_least_50pct": ins_resp,
+            "c_peptide_rise_at_least_10pct": cpep >= 1.1 * cpep[:, :1],
         }
     resp = responder_table(responders, visits)
     # Say in the files which uncertainty each interval shows, so no one mistakes one for another.

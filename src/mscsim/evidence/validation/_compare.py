@@ -19,6 +19,7 @@ import pandas as pd
 from mscsim.evidence.records import records as evidence_records
 from mscsim.scenario import Scenario, ScenarioError, load_scenario
 from mscsim.trial import RunResult, run_scenario
+from mscsim.trial._run import is_active
 
 POOLED_DAY = 365.0  # Zhang 2020 compares at end of follow-up; the model reads it at 12 months
 COLUMNS = (
@@ -53,7 +54,7 @@ def repo_root() -> Path:
 
 
 def _treated_arm(scenario: Scenario) -> str:
-    return next(a.name for a in scenario.arms if a.regimen is not None)
+    return next(a.name for a in scenario.arms if is_active(a))
 
 
 def _direction_agrees(direction: str, value: float) -> bool | None:
