@@ -12,7 +12,17 @@ import yaml
 
 from mscsim.params._records import Parameter, ParameterSet, Reference
 
-MODULES: tuple[str, ...] = ("topp2000", "msc_core", "t2dm", "t1dm_immune", "islets", "ipc")
+MODULES: tuple[str, ...] = (
+    "topp2000",
+    "msc_core",
+    "t2dm",
+    "t1dm_immune",
+    "islets",
+    "ipc",
+    "bone",
+    "macrophage",
+    "tumour",
+)
 
 
 @functools.cache
