@@ -69,32 +69,16 @@ def propagators(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scipy.linalg.expm(a * DT), scipy.linalg.expm(a * DT / 2.0)
 
 
-def _mean_glucose(y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any) -> Any:
-    c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
-    return glucose_qss(
-        glucose_appearance(pat, sh)[0],
-        c_endo,
-        pat.c_exo * dose,
-        y.insulin_sensitivity,
-        g0,
-        sh,
-        jnp,
-        NEWTON_ITERS,
-    )
+MEAN, FASTING = 0, 1  # which glucose appearance (glucose_appearance returns both)
 
 
-def fasting_glucose(y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any, iters: int) -> Any:
+def qss_glucose(
+    y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any, *, which: int, iters: int
+) -> Any:
+    """Day-mean (`MEAN`) or fasting (`FASTING`) glucose at quasi-steady state for state y."""
     c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
-    return glucose_qss(
-        glucose_appearance(pat, sh)[1],
-        c_endo,
-        pat.c_exo * dose,
-        y.insulin_sensitivity,
-        g0,
-        sh,
-        jnp,
-        iters,
-    )
+    r = glucose_appearance(pat, sh)[which]
+    return glucose_qss(r, c_endo, pat.c_exo * dose, y.insulin_sensitivity, g0, sh, jnp, iters)
 
 
 def _add(y: Slow, k: Slow, h: float) -> Slow:
@@ -116,7 +100,7 @@ def _day(
     # Jumps at the start of the day: titration (from today's fasting glucose), then infusion.
     # The fasting solve runs on titration days only (one day in seven).
     def titrate_today(c: tuple[Any, Any]) -> tuple[Any, Any]:
-        g = fasting_glucose(y, c[0], pat, sh, c[1], 2 * NEWTON_ITERS)
+        g = qss_glucose(y, c[0], pat, sh, c[1], which=FASTING, iters=2 * NEWTON_ITERS)
         return titrate(c[0], g, pat, sh, jnp), g
 
     dose, g_fast = jax.lax.cond(titrate_now, titrate_today, lambda c: c, (dose, carry.g_fast))
@@ -126,7 +110,7 @@ def _day(
     t0 = day
 
     def rates(yy: Slow, cells: Any, t: Any, g0: Any) -> tuple[Slow, Any]:
-        g = _mean_glucose(yy, dose, pat, sh, g0)
+        g = qss_glucose(yy, dose, pat, sh, g0, which=MEAN, iters=NEWTON_ITERS)
         if cells is None:
             sig = Signals(0.0, 0.0, 1.0)
         else:
@@ -197,13 +181,9 @@ _simulate_jit = jax.jit(_simulate)
 def _record(carry: Carry, pat: Patient, sh: Shared) -> Record:
     """What is recorded on a record day: the fasting glucose is solved for this very state
     (the carried value is only a warm start, refreshed on titration days)."""
-    g_fast = fasting_glucose(carry.slow, carry.dose, pat, sh, carry.g_fast, 4 * NEWTON_ITERS)
-    c_endo = endogenous_insulin_coeff(carry.slow.beta_mass, carry.slow.beta_function, sh)
-    g_mean = glucose_qss(
-        glucose_appearance(pat, sh)[0], c_endo, pat.c_exo * carry.dose,
-        carry.slow.insulin_sensitivity, carry.g_mean, sh,
-        jnp, 4 * NEWTON_ITERS,
-    )  # fmt: skip
+    iters = 4 * NEWTON_ITERS
+    g_fast = qss_glucose(carry.slow, carry.dose, pat, sh, carry.g_fast, which=FASTING, iters=iters)
+    g_mean = qss_glucose(carry.slow, carry.dose, pat, sh, carry.g_mean, which=MEAN, iters=iters)
     return Record(carry.slow, carry.dose, carry.msc, g_mean, g_fast)
 
 

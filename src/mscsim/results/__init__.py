@@ -1,5 +1,6 @@
 """Result files: endpoints.csv, responders.csv, trajectories.nc, scenario.lock.yaml, report.html."""
 
-from mscsim.results._write import OutputExistsError, write_results
+from mscsim._atomic import OutputExistsError
+from mscsim.results._write import write_results
 
 __all__ = ["OutputExistsError", "write_results"]

@@ -3,9 +3,6 @@ is renamed into place only when complete, so a failed run leaves no partial outp
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +10,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from mscsim._atomic import atomic_directory
 from mscsim.params import load_references
 from mscsim.report import write_report
 from mscsim.trial._run import EVIDENCE_LEVEL, RunResult
-
-
-class OutputExistsError(FileExistsError):
-    pass
 
 
 def _csv(df: pd.DataFrame, path: Path) -> None:
@@ -66,12 +60,7 @@ def lock_document(result: RunResult) -> dict[str, Any]:
 
 
 def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(f"output directory {out} exists; use --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out, force=force) as tmp:
         _csv(result.endpoints, tmp / "endpoints.csv")
         _csv(result.responders, tmp / "responders.csv")
         ds = result.trajectories.astype(np.float32, keep_attrs=True)
@@ -98,13 +87,3 @@ def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
             metadata=meta,
             responders=result.responders,
         )
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

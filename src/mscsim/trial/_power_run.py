@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from mscsim._atomic import atomic_directory
 from mscsim.scenario import Scenario
 from mscsim.trial._power import PowerResult, dose_scenario, fit_emax, power_curves
 from mscsim.trial._run import is_active, measurement_cvs, simulate
@@ -63,20 +61,9 @@ def run_power(
 
 def write_power(res: PowerResult, out: Path, *, force: bool = False) -> None:
     """power.csv and power.png, written to a temporary sibling and renamed into place."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; use --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out, force=force) as tmp:
         res.table.to_csv(tmp / "power.csv", index=False, float_format="%.6g", lineterminator="\n")
         (tmp / "power.png").write_bytes(_plot(res))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _plot(res: PowerResult) -> bytes:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from mscsim._atomic import atomic_directory
 from mscsim.evidence.validation._compare import Validation
 
 
@@ -45,24 +43,13 @@ def _forest_png(table: pd.DataFrame, title: str) -> bytes:
 
 
 def write_validation(v: Validation, out: Path, *, force: bool = False) -> None:
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; use --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out, force=force) as tmp:
         v.table.to_csv(
             tmp / "validation.csv", index=False, float_format="%.6g", lineterminator="\n"
         )
         png = _forest_png(v.table, f"mscsim validation: {v.disease}")
         (tmp / "validation_forest.png").write_bytes(png)
         (tmp / "validation.html").write_text(_html(v, png), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _section(title: str, df: pd.DataFrame) -> str:
