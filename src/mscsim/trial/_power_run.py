@@ -10,7 +10,8 @@ import numpy as np
 from mscsim._atomic import atomic_directory
 from mscsim.scenario import Scenario
 from mscsim.trial._power import PowerResult, dose_scenario, fit_emax, power_curves
-from mscsim.trial._run import is_active, measurement_cvs, simulate
+from mscsim.trial._run import measurement_cvs, simulate
+from mscsim.trial._support import is_active
 
 
 def run_power(

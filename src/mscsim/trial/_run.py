@@ -19,7 +19,7 @@ import xarray as xr
 
 from mscsim._version import __version__
 from mscsim.engine._fast import ArmDosing, Carry, Record, simulate_arm
-from mscsim.engine._schedule import Grid, make_grid, per_day, titration_days
+from mscsim.engine._schedule import Grid, make_grid, titration_days
 from mscsim.params import ParameterSet, load_parameters
 from mscsim.physiology import msc_core
 from mscsim.physiology.t2dm._baseline import (
@@ -32,19 +32,20 @@ from mscsim.physiology.t2dm._equations import Patient, Shared, Slow
 from mscsim.physiology.t2dm._mmtt import Meal, mmtt
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
 from mscsim.population import CriteriaTooStrictError, sample_eligible
-from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
+from mscsim.scenario import Arm, Scenario, ScenarioError
 from mscsim.trial._analysis import endpoint_table, responder_table
+from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
 from mscsim.trial._check import reference_check
+from mscsim.trial._dataset import build_dataset
 from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
+from mscsim.trial._support import check_supported, control_arm, is_active
 
-SUPPORTED_DISEASES = ("t2dm",)
-SUPPORTED_FORMS = ("cells", "placebo")
-T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
-T2DM_STANDARD_OF_CARE = ("metformin", "insulin_treat_to_target")
-NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
-MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
 PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
+
+
 EVIDENCE_LEVEL = "exploratory"  # calibrated to one pooled estimate; no held-apart validation yet
+
+
 Progress = Callable[[str], None]
 
 
@@ -63,93 +64,6 @@ class RunResult:
     endpoints: pd.DataFrame
     responders: pd.DataFrame
     lock: dict[str, Any] = field(default_factory=dict)
-
-
-def _unsupported(path: tuple[str | int, ...], value: object, reason: str) -> ScenarioError:
-    return ScenarioError(path, value, reason)
-
-
-def check_supported(scenario: Scenario) -> None:
-    """Refuse, with one clear message, what the model cannot yet simulate."""
-    if scenario.disease not in SUPPORTED_DISEASES:
-        raise _unsupported(
-            ("disease",),
-            scenario.disease,
-            f"not yet supported; supported: {', '.join(SUPPORTED_DISEASES)}",
-        )
-    # The engine steps whole days; a fractional day would be silently moved.
-    whole = "must be a whole number of days (the engine steps one day at a time)"
-    if float(scenario.duration_days) != int(scenario.duration_days):
-        raise _unsupported(("duration_days",), scenario.duration_days, whole)
-    for j, day in enumerate(scenario.visits_days):
-        if float(day) != int(day):
-            raise _unsupported(("visits_days", j), day, whole)
-    for i, arm in enumerate(scenario.arms):
-        for j, day in enumerate(arm.regimen.schedule_days if arm.regimen else ()):
-            if float(day) != int(day):
-                raise _unsupported(("arms", i, "regimen", "schedule_days", j), day, whole)
-    for j, endpoint in enumerate(scenario.endpoints):
-        if endpoint not in T2DM_ENDPOINTS:
-            raise _unsupported(
-                ("endpoints", j),
-                endpoint,
-                f"not an endpoint of the {scenario.disease} module; "
-                f"its endpoints: {', '.join(T2DM_ENDPOINTS)}",
-            )
-    for j, therapy in enumerate(scenario.standard_of_care):
-        if therapy not in T2DM_STANDARD_OF_CARE:
-            raise _unsupported(
-                ("standard_of_care", j),
-                therapy,
-                f"not a background therapy of the {scenario.disease} module; "
-                f"its therapies: {', '.join(T2DM_STANDARD_OF_CARE)}",
-            )
-    for i, arm in enumerate(scenario.arms):
-        if arm.product is None or arm.regimen is None:
-            continue
-        if arm.product.components:
-            raise _unsupported(
-                ("arms", i, "product", "components"),
-                len(arm.product.components),
-                "combined products are not yet supported for t2dm",
-            )
-        if arm.product.form not in SUPPORTED_FORMS:
-            raise _unsupported(
-                ("arms", i, "product", "form"),
-                arm.product.form,
-                f"not yet supported for {scenario.disease}; supported: cells",
-            )
-        if arm.product.form != "placebo" and arm.product.source not in MSC_SOURCES:
-            raise _unsupported(
-                ("arms", i, "product", "source"),
-                arm.product.source,
-                f"non-MSC cells are not yet supported for {scenario.disease}; "
-                f"supported: {', '.join(MSC_SOURCES)}",
-            )
-        if arm.regimen.route not in msc_core.SUPPORTED_ROUTES:
-            raise _unsupported(
-                ("arms", i, "regimen", "route"),
-                arm.regimen.route,
-                f"not yet supported for {scenario.disease}; "
-                f"supported: {', '.join(msc_core.SUPPORTED_ROUTES)}",
-            )
-
-
-def is_placebo(arm: Arm) -> bool:
-    return arm.product is not None and arm.product.form == "placebo"
-
-
-def is_active(arm: Arm) -> bool:
-    """An arm that infuses something (not a control, not a sham infusion)."""
-    return arm.regimen is not None and not is_placebo(arm)
-
-
-def _control_arm(scenario: Scenario) -> str | None:
-    """The comparator: a placebo (sham infusion) arm if there is one, else an untreated arm."""
-    placebo = [a.name for a in scenario.arms if is_placebo(a)]
-    untreated = [a.name for a in scenario.arms if a.regimen is None]
-    controls = placebo + untreated
-    return controls[0] if controls else None
 
 
 def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baseline, np.ndarray]:
@@ -182,52 +96,6 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
             dict(scenario.population.criteria.items()),
             str(exc),
         ) from None
-
-
-def standard_of_care(pat: Patient, therapies: tuple[str, ...], v: dict[str, float]) -> Patient:
-    """Background therapy given to every arm from day 0 (a control arm is a real control arm).
-
-    metformin: hepatic glucose output falls by `metformin_hgp_suppression` (Hundal 2000);
-    insulin_treat_to_target: everyone is titrated weekly toward FPG 100 mg/dL (Riddle 2003),
-    insulin-naive patients included.
-    """
-    if "metformin" in therapies:
-        pat = pat._replace(hgp_factor=pat.hgp_factor * (1.0 - v["metformin_hgp_suppression"]))
-    if "insulin_treat_to_target" in therapies:
-        ones = np.ones_like(pat.weight_kg)
-        pat = pat._replace(titration_mode=ones, insulin_treated=ones)
-    return pat
-
-
-def arm_patient(arm: Arm, base: Patient, v: dict[str, float]) -> Patient:
-    if arm.product is None or is_placebo(arm):
-        return base
-    pot = msc_core.product_potency(
-        source=str(arm.product.source),
-        passage=arm.product.passage,
-        preconditioning=str(arm.product.preconditioning or "none"),
-        thawed=bool(arm.product.thawed),
-        p=v,
-    )
-    ones = np.ones_like(base.weight_kg)
-    return base._replace(
-        potency_imm=ones * pot.immunomodulatory,
-        potency_tro=ones * pot.trophic,
-        licensing_pre=ones * pot.preconditioning_licensing,
-    )
-
-
-def arm_dosing(arm: Arm, pat: Patient, grid: Grid, v: dict[str, float]) -> ArmDosing:
-    """Live cells per dose day, per-patient scale and route vector of one arm."""
-    n_comp = len(msc_core.COMPARTMENTS)
-    if arm.regimen is None or arm.product is None or is_placebo(arm):
-        return ArmDosing(np.zeros(grid.day.shape), np.zeros_like(pat.weight_kg), np.zeros(n_comp))
-    reg = arm.regimen
-    per_kg = str(reg.dose_unit).endswith("/kg")
-    viability = (arm.product.viability_pct or 100.0) / 100.0
-    scale = (pat.weight_kg if per_kg else np.ones_like(pat.weight_kg)) * viability
-    amount = per_day({round(d): float(reg.dose or 0.0) for d in reg.schedule_days}, grid)
-    return ArmDosing(amount, scale, msc_core.route_vector(str(reg.route), v))
 
 
 def _stack(trees: list[Any]) -> Any:
@@ -408,7 +276,7 @@ def _assemble(
     grid: Grid,
     arms: dict[str, ArmResult],
 ) -> RunResult:
-    control = _control_arm(scenario)
+    control = control_arm(scenario)
     visits = list(scenario.visits_days)
     endpoints = [str(e) for e in scenario.endpoints]
     values = {name: {str(e): r.visits[e] for e in endpoints} for name, r in arms.items()}
@@ -440,7 +308,7 @@ def _assemble(
             f"between-trial: {t.replicates} randomised trials of {t.n_per_arm} patients per arm "
             f"(dropout {t.dropout:g}, measurement CV per endpoint)"
         )
-    ds = _dataset(arms, grid, candidate_ids, visits)
+    ds = build_dataset(arms, grid, candidate_ids, visits)
     return RunResult(scenario, params, ds, table, resp)
 
 
@@ -491,70 +359,6 @@ def _with_trial_columns(
     keys = zip(table["arm"], table["endpoint"], table["day"], strict=True)
     extra = [summary[(str(a), str(e), day_index[float(d)])] for a, e, d in keys]
     return pd.concat([table, pd.DataFrame(extra, columns=list(TRIAL_COLUMNS))], axis=1)
-
-
-LONG_NAMES = {
-    "hba1c_pct": "HbA1c",
-    "fpg_mmol_l": "fasting plasma glucose",
-    "ppg_mmol_l": "2-h glucose of the mixed-meal test",
-    "mean_glucose_mmol_l": "day-mean glucose",
-    "c_peptide_ng_ml": "fasting C-peptide",
-    "c_peptide_auc": "C-peptide AUC 0-120 min of the mixed-meal test",
-    "c_peptide_peak_ng_ml": "peak C-peptide of the mixed-meal test",
-    "insulin_iu_day": "exogenous insulin dose",
-    "insulin_iu_kg_day": "exogenous insulin dose per kg",
-    "fasting_insulin_uu_ml": "fasting plasma insulin",
-    "homa_ir": "HOMA-IR",
-    "homa_b": "HOMA-%B",
-    "beta_mass_mg": "beta-cell mass",
-    "beta_function": "secretory function of beta cells (1 = healthy)",
-    "insulin_sensitivity": "insulin sensitivity",
-    "m1_fraction": "M1 share of tissue macrophages",
-    "inflammation_index": "inflammation index (M1 share relative to lean adults)",
-}
-STATE_UNITS = {
-    "beta_mass_mg": "mg",
-    "beta_function": "1",
-    "insulin_sensitivity": "mL/uU/day",
-    "m1_fraction": "1",
-    "inflammation_index": "1",
-    "c_peptide_peak_ng_ml": "ng/mL",
-}
-
-
-# Endpoints measured only at visits (a meal test), stored on the visit_day axis.
-VISIT_ONLY = ("ppg_mmol_l", "c_peptide_auc", "c_peptide_peak_ng_ml")
-
-
-def _dataset(
-    arms: dict[str, ArmResult], grid: Grid, candidate_ids: np.ndarray, visits: list[float]
-) -> xr.Dataset:
-    names = list(next(iter(arms.values())).records)
-    n = len(candidate_ids)
-    data_vars = {}
-    for var in names:
-        arr = np.concatenate([r.records[var] for r in arms.values()], axis=0)
-        unit = ENDPOINT_UNITS.get(var) or STATE_UNITS.get(var) or "cells"
-        long = LONG_NAMES.get(var, var.replace("msc_", "live MSCs in ").replace("_", " "))
-        attrs = {"units": unit, "long_name": long}
-        data_vars[var] = (("patient", "day"), arr.astype(np.float64), attrs)
-    for var in VISIT_ONLY:
-        arr = np.concatenate([r.visits[var] for r in arms.values()], axis=0)
-        unit = ENDPOINT_UNITS.get(var) or STATE_UNITS[var]
-        attrs = {"units": unit, "long_name": LONG_NAMES.get(var, var)}
-        data_vars[var] = (("patient", "visit_day"), arr.astype(np.float64), attrs)
-    arm_names = np.repeat(np.array(list(arms), dtype=object), n)
-    return xr.Dataset(
-        data_vars,
-        coords={
-            "patient": np.arange(len(arm_names)),
-            "day": grid.record_days.astype(np.float64),
-            "visit_day": np.asarray(visits, dtype=np.float64),
-            "arm": ("patient", arm_names.astype(str)),
-            "patient_id": ("patient", np.tile(candidate_ids, len(arms))),
-        },
-        attrs={"uncertainty": "between-patient variability within the virtual population"},
-    )
 
 
 def platform_scope() -> dict[str, str]:

@@ -19,7 +19,7 @@ import pandas as pd
 from mscsim.evidence.records import records as evidence_records
 from mscsim.scenario import Scenario, ScenarioError, load_scenario
 from mscsim.trial import RunResult, run_scenario
-from mscsim.trial._run import is_active
+from mscsim.trial._support import is_active
 
 POOLED_DAY = 365.0  # Zhang 2020 compares at end of follow-up; the model reads it at 12 months
 COLUMNS = (

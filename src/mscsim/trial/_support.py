@@ -1,0 +1,111 @@
+"""What the disease modules can simulate: scenarios outside it are refused with one clear line."""
+
+from __future__ import annotations
+
+from mscsim.physiology import msc_core
+from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS
+from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
+
+SUPPORTED_DISEASES = ("t2dm",)
+
+
+SUPPORTED_FORMS = ("cells", "placebo")
+
+
+T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
+
+
+T2DM_STANDARD_OF_CARE = ("metformin", "insulin_treat_to_target")
+
+
+NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
+
+
+MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
+
+
+def _unsupported(path: tuple[str | int, ...], value: object, reason: str) -> ScenarioError:
+    return ScenarioError(path, value, reason)
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse, with one clear message, what the model cannot yet simulate."""
+    if scenario.disease not in SUPPORTED_DISEASES:
+        raise _unsupported(
+            ("disease",),
+            scenario.disease,
+            f"not yet supported; supported: {', '.join(SUPPORTED_DISEASES)}",
+        )
+    # The engine steps whole days; a fractional day would be silently moved.
+    whole = "must be a whole number of days (the engine steps one day at a time)"
+    if float(scenario.duration_days) != int(scenario.duration_days):
+        raise _unsupported(("duration_days",), scenario.duration_days, whole)
+    for j, day in enumerate(scenario.visits_days):
+        if float(day) != int(day):
+            raise _unsupported(("visits_days", j), day, whole)
+    for i, arm in enumerate(scenario.arms):
+        for j, day in enumerate(arm.regimen.schedule_days if arm.regimen else ()):
+            if float(day) != int(day):
+                raise _unsupported(("arms", i, "regimen", "schedule_days", j), day, whole)
+    for j, endpoint in enumerate(scenario.endpoints):
+        if endpoint not in T2DM_ENDPOINTS:
+            raise _unsupported(
+                ("endpoints", j),
+                endpoint,
+                f"not an endpoint of the {scenario.disease} module; "
+                f"its endpoints: {', '.join(T2DM_ENDPOINTS)}",
+            )
+    for j, therapy in enumerate(scenario.standard_of_care):
+        if therapy not in T2DM_STANDARD_OF_CARE:
+            raise _unsupported(
+                ("standard_of_care", j),
+                therapy,
+                f"not a background therapy of the {scenario.disease} module; "
+                f"its therapies: {', '.join(T2DM_STANDARD_OF_CARE)}",
+            )
+    for i, arm in enumerate(scenario.arms):
+        if arm.product is None or arm.regimen is None:
+            continue
+        if arm.product.components:
+            raise _unsupported(
+                ("arms", i, "product", "components"),
+                len(arm.product.components),
+                "combined products are not yet supported for t2dm",
+            )
+        if arm.product.form not in SUPPORTED_FORMS:
+            raise _unsupported(
+                ("arms", i, "product", "form"),
+                arm.product.form,
+                f"not yet supported for {scenario.disease}; supported: cells",
+            )
+        if arm.product.form != "placebo" and arm.product.source not in MSC_SOURCES:
+            raise _unsupported(
+                ("arms", i, "product", "source"),
+                arm.product.source,
+                f"non-MSC cells are not yet supported for {scenario.disease}; "
+                f"supported: {', '.join(MSC_SOURCES)}",
+            )
+        if arm.regimen.route not in msc_core.SUPPORTED_ROUTES:
+            raise _unsupported(
+                ("arms", i, "regimen", "route"),
+                arm.regimen.route,
+                f"not yet supported for {scenario.disease}; "
+                f"supported: {', '.join(msc_core.SUPPORTED_ROUTES)}",
+            )
+
+
+def is_placebo(arm: Arm) -> bool:
+    return arm.product is not None and arm.product.form == "placebo"
+
+
+def is_active(arm: Arm) -> bool:
+    """An arm that infuses something (not a control, not a sham infusion)."""
+    return arm.regimen is not None and not is_placebo(arm)
+
+
+def control_arm(scenario: Scenario) -> str | None:
+    """The comparator: a placebo (sham infusion) arm if there is one, else an untreated arm."""
+    placebo = [a.name for a in scenario.arms if is_placebo(a)]
+    untreated = [a.name for a in scenario.arms if a.regimen is None]
+    controls = placebo + untreated
+    return controls[0] if controls else None
