@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from conftest import default_scenario_dict
 from mscsim.cli import app
 from mscsim.engine._reference import _rhs_factory
-from mscsim.engine._sbml import (
+from mscsim.export._sbml import (
     FASTING_PAIR_SPEEDUP,
     MSC_IDS,
     STATE_IDS,
@@ -376,7 +376,9 @@ def test_cli_bad_scenario_is_the_run_message(tmp_path: Path) -> None:
     d["disease"] = "gout"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(d), encoding="utf-8")
-    args = ["export-sbml", str(path), "--arm", "uc_msc", "--patient", "0", "-o", "x.xml"]
+    out = tmp_path / "x.xml"
+    args = ["export-sbml", str(path), "--arm", "uc_msc", "--patient", "0", "-o", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "disease" in result.output
+    assert not out.exists()

@@ -328,7 +328,7 @@ def export_sbml(
     out_file: Annotated[Path, typer.Option("-o", "--out", help="SBML file to write")],
 ) -> None:
     """Full model of virtual patient K of an arm as SBML L3 (dosing as events; time in days)."""
-    from mscsim.engine._sbml import ExportError, write_sbml
+    from mscsim.export._sbml import ExportError, write_sbml
     from mscsim.scenario import ScenarioError, load_scenario
 
     try:
