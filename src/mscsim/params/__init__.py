@@ -7,6 +7,7 @@ from mscsim.params._load import (
     load_references,
     missing_sources,
     unit_registry,
+    value_in,
 )
 from mscsim.params._records import Parameter, ParameterSet, Reference
 
@@ -20,4 +21,5 @@ __all__ = [
     "load_references",
     "missing_sources",
     "unit_registry",
+    "value_in",
 ]

@@ -120,6 +120,12 @@ def load_references() -> dict[str, Reference]:
     return refs
 
 
+def value_in(params: ParameterSet, name: str, unit: str) -> float:
+    """A table value converted to a model unit (pint raises if the dimensions differ)."""
+    p = params[name]
+    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
+
+
 def missing_sources(params: ParameterSet | None = None) -> list[str]:
     """Parameters whose source key is empty or not in the reference list (must be empty)."""
     refs = load_references()

@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, minimize_scalar
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -136,8 +136,7 @@ _FIELDS: dict[str, str] = {
 
 def _value(ps: ParameterSet, name: str) -> float:
     """A table value, checked to be dimensionless (fails loudly if a unit sneaks in)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(_DIMLESS).magnitude)
+    return value_in(ps, name, _DIMLESS)
 
 
 def frank_params(params: ParameterSet | None = None) -> FrankParams:

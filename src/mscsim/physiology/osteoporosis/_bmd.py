@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float)
 
@@ -23,17 +23,12 @@ MODULE = "bone"
 _G_CM2 = "g/cm**2"
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def young_adult_lumbar_bmd(params: ParameterSet | None = None) -> tuple[float, float]:
     """Young-adult reference lumbar-spine BMD: (mean, SD) in g/cm^2 from the `bone` table."""
     ps = params if params is not None else load_module(MODULE)
     return (
-        _value(ps, "bmd_lumbar_young_adult_mean", _G_CM2),
-        _value(ps, "bmd_lumbar_young_adult_sd", _G_CM2),
+        value_in(ps, "bmd_lumbar_young_adult_mean", _G_CM2),
+        value_in(ps, "bmd_lumbar_young_adult_sd", _G_CM2),
     )
 
 

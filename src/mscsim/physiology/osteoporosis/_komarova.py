@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -107,26 +107,20 @@ KOMAROVA_SBML_INITIAL: dict[str, str] = {
 }
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    """A table value converted to the model unit (fails loudly if the dimensions differ)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def komarova_params(params: ParameterSet | None = None) -> KomarovaParams:
     """Model constants from the `bone` table (or `params`), in model units."""
     ps = params if params is not None else load_module(MODULE)
     return KomarovaParams(
-        osteoclast_production=_value(ps, "komarova_osteoclast_production", "cell/day"),
-        osteoblast_production=_value(ps, "komarova_osteoblast_production", "1/day"),
-        osteoclast_removal=_value(ps, "komarova_osteoclast_removal", "1/day"),
-        osteoblast_removal=_value(ps, "komarova_osteoblast_removal", "1/day"),
-        g11=_value(ps, "komarova_g11", "dimensionless"),
-        g21=_value(ps, "komarova_g21", "dimensionless"),
-        g12=_value(ps, "komarova_g12", "dimensionless"),
-        g22=_value(ps, "komarova_g22", "dimensionless"),
-        resorption_rate=_value(ps, "komarova_resorption_rate", "percent/cell/day"),
-        formation_rate=_value(ps, "komarova_formation_rate", "percent/cell/day"),
+        osteoclast_production=value_in(ps, "komarova_osteoclast_production", "cell/day"),
+        osteoblast_production=value_in(ps, "komarova_osteoblast_production", "1/day"),
+        osteoclast_removal=value_in(ps, "komarova_osteoclast_removal", "1/day"),
+        osteoblast_removal=value_in(ps, "komarova_osteoblast_removal", "1/day"),
+        g11=value_in(ps, "komarova_g11", "dimensionless"),
+        g21=value_in(ps, "komarova_g21", "dimensionless"),
+        g12=value_in(ps, "komarova_g12", "dimensionless"),
+        g22=value_in(ps, "komarova_g22", "dimensionless"),
+        resorption_rate=value_in(ps, "komarova_resorption_rate", "percent/cell/day"),
+        formation_rate=value_in(ps, "komarova_formation_rate", "percent/cell/day"),
     )
 
 
@@ -134,9 +128,9 @@ def komarova_initial_state(params: ParameterSet | None = None) -> KomarovaState:
     """The paper's start: osteoclasts raised tenfold above their steady state, bone at 100%."""
     ps = params if params is not None else load_module(MODULE)
     return KomarovaState(
-        osteoclasts=_value(ps, "komarova_osteoclasts_initial", "cell"),
-        osteoblasts=_value(ps, "komarova_osteoblasts_initial", "cell"),
-        bone_mass=_value(ps, "komarova_bone_mass_initial", "percent"),
+        osteoclasts=value_in(ps, "komarova_osteoclasts_initial", "cell"),
+        osteoblasts=value_in(ps, "komarova_osteoblasts_initial", "cell"),
+        bone_mass=value_in(ps, "komarova_bone_mass_initial", "percent"),
     )
 
 

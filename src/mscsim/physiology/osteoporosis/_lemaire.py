@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -124,17 +124,11 @@ LEMAIRE_SBML_INITIAL: dict[str, str] = {
 }
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    """A table value converted to the model unit (fails loudly if the dimensions differ)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def lemaire_params(params: ParameterSet | None = None) -> LemaireParams:
     """Model constants from the `bone` table (or `params`), in model units."""
     ps = params if params is not None else load_module(MODULE)
     return LemaireParams(
-        **{field: _value(ps, name, unit) for field, (_, name, unit) in _TABLE.items()}
+        **{field: value_in(ps, name, unit) for field, (_, name, unit) in _TABLE.items()}
     )
 
 
@@ -142,7 +136,7 @@ def lemaire_initial_state(params: ParameterSet | None = None) -> LemaireState:
     """The SBML file's initial state, the model's steady state (pM)."""
     ps = params if params is not None else load_module(MODULE)
     return LemaireState(
-        *(_value(ps, LEMAIRE_SBML_INITIAL[s], "pM") for s in LEMAIRE_SBML_SPECIES.values())
+        *(value_in(ps, LEMAIRE_SBML_INITIAL[s], "pM") for s in LEMAIRE_SBML_SPECIES.values())
     )
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -104,12 +104,6 @@ class MscEffects(NamedTuple):
 NO_MSC = MscEffects()
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    """A table value converted to the model unit (fails loudly if the dimensions differ)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def immune_params(
     params: ParameterSet | None = None,
     *,
@@ -132,25 +126,25 @@ def immune_params(
     suffix = "_early" if disease_point == "early" else ""
     nu_name = "t1d_antigen_presentation_rate" + ("_high" if antigen_presentation == "high" else "")
     return ImmuneParams(
-        apc_migration=_value(ps, "t1d_apc_migration_rate", _PER_DAY),
-        apc_death=_value(ps, "t1d_apc_death_rate", _PER_DAY),
-        teff_priming=_value(ps, "t1d_teff_priming_rate", _PER_DAY),
-        treg_priming=_value(ps, "t1d_treg_priming_rate", _PER_DAY),
-        teff_proliferation=_value(ps, "t1d_teff_proliferation_rate", _PER_DAY),
-        treg_proliferation=_value(ps, "t1d_treg_proliferation_rate", _PER_DAY),
-        teff_migration=_value(ps, "t1d_teff_migration_rate", _PER_DAY),
-        treg_migration=_value(ps, "t1d_treg_migration_rate", _PER_DAY),
-        teff_death=_value(ps, "t1d_teff_death_rate", _PER_DAY),
-        treg_death=_value(ps, "t1d_treg_death_rate", _PER_DAY),
-        ln_capacity=_value(ps, "t1d_ln_capacity", "cell"),
-        beta_killing=_value(ps, "t1d_beta_killing_rate", _PER_CELL_DAY),
-        antigen_presentation=_value(ps, nu_name, _PER_CELL_DAY),
-        treg_suppression_ln=_value(ps, "t1d_treg_suppression_ln" + suffix, _PER_CELL),
-        treg_suppression_pancreas=_value(ps, "t1d_treg_suppression_pancreas" + suffix, _PER_CELL),
-        treg_induction_max=_value(ps, "t1d_treg_induction_max", "dimensionless"),
-        teff_suppression_max=_value(ps, "t1d_teff_suppression_max", "dimensionless"),
-        dc_tolerance_max=_value(ps, "t1d_dc_tolerance_max", "dimensionless"),
-        beta_protection_max=_value(ps, "t1d_beta_protection_max", "dimensionless"),
+        apc_migration=value_in(ps, "t1d_apc_migration_rate", _PER_DAY),
+        apc_death=value_in(ps, "t1d_apc_death_rate", _PER_DAY),
+        teff_priming=value_in(ps, "t1d_teff_priming_rate", _PER_DAY),
+        treg_priming=value_in(ps, "t1d_treg_priming_rate", _PER_DAY),
+        teff_proliferation=value_in(ps, "t1d_teff_proliferation_rate", _PER_DAY),
+        treg_proliferation=value_in(ps, "t1d_treg_proliferation_rate", _PER_DAY),
+        teff_migration=value_in(ps, "t1d_teff_migration_rate", _PER_DAY),
+        treg_migration=value_in(ps, "t1d_treg_migration_rate", _PER_DAY),
+        teff_death=value_in(ps, "t1d_teff_death_rate", _PER_DAY),
+        treg_death=value_in(ps, "t1d_treg_death_rate", _PER_DAY),
+        ln_capacity=value_in(ps, "t1d_ln_capacity", "cell"),
+        beta_killing=value_in(ps, "t1d_beta_killing_rate", _PER_CELL_DAY),
+        antigen_presentation=value_in(ps, nu_name, _PER_CELL_DAY),
+        treg_suppression_ln=value_in(ps, "t1d_treg_suppression_ln" + suffix, _PER_CELL),
+        treg_suppression_pancreas=value_in(ps, "t1d_treg_suppression_pancreas" + suffix, _PER_CELL),
+        treg_induction_max=value_in(ps, "t1d_treg_induction_max", "dimensionless"),
+        teff_suppression_max=value_in(ps, "t1d_teff_suppression_max", "dimensionless"),
+        dc_tolerance_max=value_in(ps, "t1d_dc_tolerance_max", "dimensionless"),
+        beta_protection_max=value_in(ps, "t1d_beta_protection_max", "dimensionless"),
     )
 
 
@@ -159,19 +153,19 @@ def immune_initial_state(params: ParameterSet | None = None) -> ImmuneState:
     ps = params if params is not None else load_module("t1dm_immune")
     return ImmuneState(
         apc_ln=0.0,
-        teff_ln=_value(ps, "t1d_teff_ln_initial", "cell"),
-        treg_ln=_value(ps, "t1d_treg_ln_initial", "cell"),
+        teff_ln=value_in(ps, "t1d_teff_ln_initial", "cell"),
+        treg_ln=value_in(ps, "t1d_treg_ln_initial", "cell"),
         apc_pancreas=0.0,
         teff_pancreas=0.0,
         treg_pancreas=0.0,
-        beta_cells=_value(ps, "t1d_beta_initial", "cell"),
+        beta_cells=value_in(ps, "t1d_beta_initial", "cell"),
     )
 
 
 def disease_beta_fraction(params: ParameterSet | None = None) -> float:
     """Share of the initial beta-cell mass at which the authors call clinical onset (0.2)."""
     ps = params if params is not None else load_module("t1dm_immune")
-    return _value(ps, "t1d_disease_beta_fraction", "dimensionless")
+    return value_in(ps, "t1d_disease_beta_fraction", "dimensionless")
 
 
 # --- MSC coupling terms (multiplicative factors; effect e in [0, 1)) ---

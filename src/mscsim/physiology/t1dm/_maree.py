@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -99,12 +99,6 @@ SBML_PARAMETERS: dict[str, str] = {
 }
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    """A table value converted to the model unit (fails loudly if the dimensions differ)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def maree_params(strain: Strain = "nod", params: ParameterSet | None = None) -> MareeParams:
     """Model constants for one mouse strain from the `t1dm_immune` table (or `params`).
 
@@ -115,29 +109,29 @@ def maree_params(strain: Strain = "nod", params: ParameterSet | None = None) -> 
         raise ValueError(f"strain {strain!r} not known; use one of {', '.join(STRAINS)}")
     ps = params if params is not None else load_module("t1dm_immune")
     return MareeParams(
-        influx=_value(ps, "maree_macrophage_influx", _CELL_ML_DAY),
-        removal=_value(ps, "maree_macrophage_removal_rate", "1/day"),
-        recruitment=_value(ps, "maree_recruitment_rate", "1/day"),
-        deactivation=_value(ps, "maree_deactivation_rate", "1/day"),
-        crowding_resting=_value(ps, "maree_crowding_resting", _ML_CELL_DAY),
-        crowding_activated=_value(ps, "maree_crowding_activated", _ML_CELL_DAY),
-        engulf_resting=_value(ps, f"maree_engulf_resting_{strain}", _ML_CELL_DAY),
-        engulf_activated=_value(ps, f"maree_engulf_activated_{strain}", _ML_CELL_DAY),
-        necrosis=_value(ps, "maree_necrosis_rate", "1/day"),
-        cytokine_apoptosis_max=_value(ps, "maree_cytokine_apoptosis_max", _CELL_ML_DAY),
-        cytokine_half_saturation=_value(ps, "maree_cytokine_half_saturation", "dimensionless"),
-        cytokine_production=_value(ps, "maree_cytokine_production", "mL**2/cell**2/day"),
-        cytokine_decay=_value(ps, "maree_cytokine_decay", "1/day"),
-        wave_amplitude=_value(ps, "maree_wave_amplitude", _CELL_ML_DAY),
-        wave_peak=_value(ps, "maree_wave_peak", "day"),
-        wave_width=_value(ps, "maree_wave_width", "day"),
+        influx=value_in(ps, "maree_macrophage_influx", _CELL_ML_DAY),
+        removal=value_in(ps, "maree_macrophage_removal_rate", "1/day"),
+        recruitment=value_in(ps, "maree_recruitment_rate", "1/day"),
+        deactivation=value_in(ps, "maree_deactivation_rate", "1/day"),
+        crowding_resting=value_in(ps, "maree_crowding_resting", _ML_CELL_DAY),
+        crowding_activated=value_in(ps, "maree_crowding_activated", _ML_CELL_DAY),
+        engulf_resting=value_in(ps, f"maree_engulf_resting_{strain}", _ML_CELL_DAY),
+        engulf_activated=value_in(ps, f"maree_engulf_activated_{strain}", _ML_CELL_DAY),
+        necrosis=value_in(ps, "maree_necrosis_rate", "1/day"),
+        cytokine_apoptosis_max=value_in(ps, "maree_cytokine_apoptosis_max", _CELL_ML_DAY),
+        cytokine_half_saturation=value_in(ps, "maree_cytokine_half_saturation", "dimensionless"),
+        cytokine_production=value_in(ps, "maree_cytokine_production", "mL**2/cell**2/day"),
+        cytokine_decay=value_in(ps, "maree_cytokine_decay", "1/day"),
+        wave_amplitude=value_in(ps, "maree_wave_amplitude", _CELL_ML_DAY),
+        wave_peak=value_in(ps, "maree_wave_peak", "day"),
+        wave_width=value_in(ps, "maree_wave_width", "day"),
     )
 
 
 def maree_initial_state(params: ParameterSet | None = None) -> MareeState:
     """A healthy newborn islet before the wave: resting macrophages only (the paper's start)."""
     ps = params if params is not None else load_module("t1dm_immune")
-    m0 = _value(ps, "maree_resting_macrophages_initial", "cell/mL")
+    m0 = value_in(ps, "maree_resting_macrophages_initial", "cell/mL")
     return MareeState(m0, 0.0, 0.0, 0.0, 0.0)
 
 

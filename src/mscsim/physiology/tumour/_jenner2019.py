@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 
 Array = Any  # a jax or numpy array (or float): the equations are written for both
 F64 = NDArray[np.float64]
@@ -82,22 +82,16 @@ SBML_INITIAL: dict[str, str] = {
 }
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    """A table value converted to the model unit (fails loudly if the dimensions differ)."""
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def jenner_params(params: ParameterSet | None = None) -> JennerParams:
     """Model constants from the `tumour` table (or `params`), in model units."""
     ps = params if params is not None else load_module(PARAMETER_MODULE)
     return JennerParams(
-        growth_rate=_value(ps, "jenner_growth_rate", "1/day"),
-        carrying_capacity=_value(ps, "jenner_carrying_capacity", _CELL_ML),
-        infection_rate=_value(ps, "jenner_infection_rate", "cell/particle/day"),
-        lysis_rate=_value(ps, "jenner_lysis_rate", "1/day"),
-        burst_size=_value(ps, "jenner_burst_size", "particle/cell"),
-        virus_decay=_value(ps, "jenner_virus_decay", "1/day"),
+        growth_rate=value_in(ps, "jenner_growth_rate", "1/day"),
+        carrying_capacity=value_in(ps, "jenner_carrying_capacity", _CELL_ML),
+        infection_rate=value_in(ps, "jenner_infection_rate", "cell/particle/day"),
+        lysis_rate=value_in(ps, "jenner_lysis_rate", "1/day"),
+        burst_size=value_in(ps, "jenner_burst_size", "particle/cell"),
+        virus_decay=value_in(ps, "jenner_virus_decay", "1/day"),
     )
 
 
@@ -105,9 +99,9 @@ def jenner_initial_state(params: ParameterSet | None = None) -> JennerState:
     """The SBML file's start: U = 75, I = 100, V = 10 (a tumour already under virotherapy)."""
     ps = params if params is not None else load_module(PARAMETER_MODULE)
     return JennerState(
-        _value(ps, "jenner_uninfected_initial", _CELL_ML),
-        _value(ps, "jenner_infected_initial", _CELL_ML),
-        _value(ps, "jenner_virus_initial", _VIRUS_ML),
+        value_in(ps, "jenner_uninfected_initial", _CELL_ML),
+        value_in(ps, "jenner_infected_initial", _CELL_ML),
+        value_in(ps, "jenner_virus_initial", _VIRUS_ML),
     )
 
 

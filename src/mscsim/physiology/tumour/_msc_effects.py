@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from mscsim.params import ParameterSet, load_module, unit_registry
+from mscsim.params import ParameterSet, load_module, value_in
 from mscsim.physiology.tumour._jenner2019 import (
     PARAMETER_MODULE,
     JennerParams,
@@ -148,11 +148,6 @@ def _param(ps: ParameterSet, name: str, level: Level) -> float:
     return bound
 
 
-def _value(ps: ParameterSet, name: str, unit: str) -> float:
-    p = ps[name]
-    return float(unit_registry().Quantity(p.value, p.unit).to(unit).magnitude)
-
-
 def _check_choice(what: str, value: object, allowed: tuple[str, ...]) -> None:
     # Literal types are not checked at run time: scenario files arrive as plain strings.
     if value not in allowed:
@@ -181,11 +176,11 @@ def carrier_params(route: Route, *, params: ParameterSet | None = None) -> Carri
     _check_choice("route", route, ROUTES)
     ps = params if params is not None else load_module(PARAMETER_MODULE)
     return CarrierParams(
-        homing_fraction=_value(ps, f"tumour_homing_fraction_{route}", "dimensionless"),
-        msc_half_life=_value(ps, "tumour_msc_half_life", "day"),
-        exposure_n50=_value(ps, "tumour_msc_exposure_n50", "cell"),
-        payload_kill_max=_value(ps, "tumour_payload_kill_max", "1/day"),
-        payload_n50=_value(ps, "tumour_payload_n50", "cell"),
+        homing_fraction=value_in(ps, f"tumour_homing_fraction_{route}", "dimensionless"),
+        msc_half_life=value_in(ps, "tumour_msc_half_life", "day"),
+        exposure_n50=value_in(ps, "tumour_msc_exposure_n50", "cell"),
+        payload_kill_max=value_in(ps, "tumour_payload_kill_max", "1/day"),
+        payload_n50=value_in(ps, "tumour_payload_n50", "cell"),
     )
 
 
@@ -287,14 +282,14 @@ def tumour_initial_state(
     if not 0.0 <= debulking_fraction < 1.0:
         raise ValueError(f"debulking_fraction = {debulking_fraction} must lie in [0, 1)")
     ps = params if params is not None else load_module(PARAMETER_MODULE)
-    u0 = _value(ps, "tumour_uninfected_initial", "cell/mL")
+    u0 = value_in(ps, "tumour_uninfected_initial", "cell/mL")
     return JennerState(u0 * (1.0 - debulking_fraction), 0.0, 0.0)
 
 
 def volume_scale(params: ParameterSet | None = None) -> float:
     """mm3 of tumour per cell/mL of model tumour cells (U + I)."""
     ps = params if params is not None else load_module(PARAMETER_MODULE)
-    return _value(ps, "tumour_volume_per_cell_density", "mm**3*mL/cell")
+    return value_in(ps, "tumour_volume_per_cell_density", "mm**3*mL/cell")
 
 
 @dataclass(frozen=True)
