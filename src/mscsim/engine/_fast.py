@@ -8,7 +8,7 @@ precomputed matrix exponentials, and doses and titrations are jumps between step
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -16,26 +16,36 @@ import numpy as np
 import scipy.linalg
 
 from mscsim.engine._schedule import Grid
-from mscsim.physiology.t2dm._equations import (
-    Patient,
-    Shared,
-    Signals,
-    Slow,
-    endogenous_insulin_coeff,
-    glucose_appearance,
-    glucose_qss,
-    msc_signals,
-    slow_rates,
-    titrate,
-)
+from mscsim.physiology.t2dm._model import T2DM_MODEL
 
 MSC_NEGLIGIBLE_CELLS = 1.0  # below one live cell in every compartment the MSC terms are skipped
 NEWTON_ITERS = 2  # warm-started from the previous stage: glucose moves little within a day
 DT = 1.0  # day
 
 
+class DiseaseModel(Protocol):
+    """What the engine needs of a disease module: its equations, written for jax.numpy.
+
+    `y` is the module's slow-state pytree, `pat` and `sh` its per-patient and shared constants;
+    `cells` is (P, n_channels) live cells (None on days without any). Implementations are
+    stateless and hashable (the engine passes them to jax.jit as a static argument).
+    """
+
+    def qss(self, y: Any, dose: Any, pat: Any, sh: Any, g0: Any, *, which: int, iters: int) -> Any:
+        """Day-mean (`MEAN`) or fasting (`FASTING`) glucose at quasi-steady state."""
+        ...
+
+    def rates(self, y: Any, g: Any, t: Any, cells: Any, pat: Any, sh: Any) -> Any:
+        """d/dt of the slow states at day-mean glucose `g`."""
+        ...
+
+    def titrate(self, dose: Any, fpg: Any, pat: Any, sh: Any, day: Any) -> Any:
+        """The insulin dose after a titration visit at fasting glucose `fpg`."""
+        ...
+
+
 class Carry(NamedTuple):
-    slow: Slow
+    slow: Any
     dose: Any
     msc: Any  # (P, n_compartments) live cells
     g_mean: Any  # warm starts of the quasi-steady-state solves
@@ -43,7 +53,7 @@ class Carry(NamedTuple):
 
 
 class Record(NamedTuple):
-    slow: Slow
+    slow: Any
     dose: Any
     msc: Any
     g_mean: Any
@@ -72,24 +82,16 @@ def propagators(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 MEAN, FASTING = 0, 1  # which glucose appearance (glucose_appearance returns both)
 
 
-def qss_glucose(
-    y: Slow, dose: Any, pat: Patient, sh: Shared, g0: Any, *, which: int, iters: int
-) -> Any:
-    """Day-mean (`MEAN`) or fasting (`FASTING`) glucose at quasi-steady state for state y."""
-    c_endo = endogenous_insulin_coeff(y.beta_mass, y.beta_function, sh)
-    r = glucose_appearance(pat, sh)[which]
-    return glucose_qss(r, c_endo, pat.c_exo * dose, y.insulin_sensitivity, g0, sh, jnp, iters)
-
-
-def _add(y: Slow, k: Slow, h: float) -> Slow:
-    return Slow(*(a + h * b for a, b in zip(y, k, strict=True)))
+def _add(y: Any, k: Any, h: float) -> Any:
+    return jax.tree_util.tree_map(lambda a, b: a + h * b, y, k)
 
 
 def _day(
     carry: Carry,
     inputs: tuple[Any, Any, Any, Any],
-    pat: Patient,
-    sh: Shared,
+    model: DiseaseModel,
+    pat: Any,
+    sh: Any,
     dosing: ArmDosing,
     e_full: Any,
     e_half: Any,
@@ -100,8 +102,8 @@ def _day(
     # Jumps at the start of the day: titration (from today's fasting glucose), then infusion.
     # The fasting solve runs on titration days only (one day in seven).
     def titrate_today(c: tuple[Any, Any]) -> tuple[Any, Any]:
-        g = qss_glucose(y, c[0], pat, sh, c[1], which=FASTING, iters=2 * NEWTON_ITERS)
-        return titrate(c[0], g, pat, sh, jnp), g
+        g = model.qss(y, c[0], pat, sh, c[1], which=FASTING, iters=2 * NEWTON_ITERS)
+        return model.titrate(c[0], g, pat, sh, day), g
 
     dose, g_fast = jax.lax.cond(titrate_now, titrate_today, lambda c: c, (dose, carry.g_fast))
     per_patient = amount if dosing.group is None else amount[dosing.group]
@@ -109,34 +111,32 @@ def _day(
 
     t0 = day
 
-    def rates(yy: Slow, cells: Any, t: Any, g0: Any) -> tuple[Slow, Any]:
-        g = qss_glucose(yy, dose, pat, sh, g0, which=MEAN, iters=NEWTON_ITERS)
-        if cells is None:
-            sig = Signals(0.0, 0.0, 1.0)
-        else:
-            sig = msc_signals(cells, yy.m1_fraction / sh.m1_healthy, pat, sh, jnp)
-        return slow_rates(yy, g, t, sig, pat, sh, jnp), g
+    def rates(yy: Any, cells: Any, t: Any, g0: Any) -> tuple[Any, Any]:
+        g = model.qss(yy, dose, pat, sh, g0, which=MEAN, iters=NEWTON_ITERS)
+        return model.rates(yy, g, t, cells, pat, sh), g
 
-    def rk4(cells: tuple[Any, Any, Any] | None) -> tuple[Slow, Any]:
+    def rk4(cells: tuple[Any, Any, Any] | None) -> tuple[Any, Any]:
         c0, ch, c1 = cells if cells is not None else (None, None, None)
         k1, g1 = rates(y, c0, t0, carry.g_mean)
         k2, g2 = rates(_add(y, k1, DT / 2), ch, t0 + DT / 2, g1)
         k3, _ = rates(_add(y, k2, DT / 2), ch, t0 + DT / 2, g2)
         k4, g4 = rates(_add(y, k3, DT), c1, t0 + DT, g2)
-        y_new = Slow(
-            *(
-                a + DT / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
-                for a, b1, b2, b3, b4 in zip(y, k1, k2, k3, k4, strict=True)
-            )
+        y_new = jax.tree_util.tree_map(
+            lambda a, b1, b2, b3, b4: a + DT / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4),
+            y,
+            k1,
+            k2,
+            k3,
+            k4,
         )
         return y_new, g4
 
-    def with_cells(m: Any) -> tuple[Slow, Any, Any]:
+    def with_cells(m: Any) -> tuple[Any, Any, Any]:
         m_half, m_end = m @ e_half.T, m @ e_full.T
         y_new, g4 = rk4((m, m_half, m_end))
         return y_new, g4, m_end
 
-    def without_cells(m: Any) -> tuple[Slow, Any, Any]:
+    def without_cells(m: Any) -> tuple[Any, Any, Any]:
         # Less than one live cell anywhere in the population: the secretome is nil, so the MSC
         # terms and the kinetics are skipped (most days of a trial) and the remnant is cleared.
         y_new, g4 = rk4(None)
@@ -151,9 +151,10 @@ def _day(
 
 
 def _simulate(
-    sh: Shared,
+    model: DiseaseModel,
+    sh: Any,
     carry0: Carry,
-    pat: Patient,
+    pat: Any,
     dosing: ArmDosing,
     e_full: Any,
     e_half: Any,
@@ -162,10 +163,10 @@ def _simulate(
     active_tab: Any,
 ) -> tuple[Record, Carry]:
     def segment(carry: Carry, seg: tuple[Any, Any, Any, Any]) -> tuple[Carry, Record]:
-        rec = _record(carry, pat, sh)
+        rec = _record(model, carry, pat, sh)
 
         def inner(c: Carry, x: tuple[Any, Any, Any, Any]) -> tuple[Carry, None]:
-            return _day(c, x, pat, sh, dosing, e_full, e_half), None
+            return _day(c, x, model, pat, sh, dosing, e_full, e_half), None
 
         carry, _ = jax.lax.scan(inner, carry, seg)
         return carry, rec
@@ -175,31 +176,32 @@ def _simulate(
     return records, final
 
 
-_simulate_jit = jax.jit(_simulate)
+_simulate_jit = jax.jit(_simulate, static_argnums=(0,))
 
 
-def _record(carry: Carry, pat: Patient, sh: Shared) -> Record:
+def _record(model: DiseaseModel, carry: Carry, pat: Any, sh: Any) -> Record:
     """What is recorded on a record day: the fasting glucose is solved for this very state
     (the carried value is only a warm start, refreshed on titration days)."""
     iters = 4 * NEWTON_ITERS
-    g_fast = qss_glucose(carry.slow, carry.dose, pat, sh, carry.g_fast, which=FASTING, iters=iters)
-    g_mean = qss_glucose(carry.slow, carry.dose, pat, sh, carry.g_mean, which=MEAN, iters=iters)
+    g_fast = model.qss(carry.slow, carry.dose, pat, sh, carry.g_fast, which=FASTING, iters=iters)
+    g_mean = model.qss(carry.slow, carry.dose, pat, sh, carry.g_mean, which=MEAN, iters=iters)
     return Record(carry.slow, carry.dose, carry.msc, g_mean, g_fast)
 
 
-_record_jit = jax.jit(_record)
+_record_jit = jax.jit(_record, static_argnums=(0,))
 
 
 def simulate_arm(
     carry0: Carry,
-    pat: Patient,
-    sh: Shared,
+    pat: Any,
+    sh: Any,
     dosing: ArmDosing,
     grid: Grid,
     titration: np.ndarray,
     kinetics: np.ndarray,
     *,
     precision: str = "float32",
+    model: DiseaseModel = T2DM_MODEL,
 ) -> Record:
     """Records (time-major, one per record day) of one arm for the whole population.
 
@@ -218,8 +220,8 @@ def simulate_arm(
             cast,
             (carry0, pat, dosing, e_full, e_half, grid.day.astype(float), titration, grid.active),
         )
-        records, final = _simulate_jit(sh, *as_arrays)
-        last = _record_jit(final, as_arrays[1], sh)
+        records, final = _simulate_jit(model, sh, *as_arrays)
+        last = _record_jit(model, final, as_arrays[1], sh)
         out = jax.tree_util.tree_map(
             lambda r, f: jnp.concatenate([r, f[None]], axis=0), records, last
         )

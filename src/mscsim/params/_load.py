@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "msc_core",
     "t2dm",
     "t1dm_immune",
+    "t1dm",
     "islets",
     "ipc",
     "bone",

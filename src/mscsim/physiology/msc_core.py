@@ -30,8 +30,16 @@ _BED_OF_ROUTE: Mapping[str, str] = {
 }
 # Systemic arterial delivery (e.g. aorta/femoral): cells reach organs by arterial flow.
 _SYSTEMIC_ARTERIAL = ("intra_arterial",)
+# Implanted depots (seed 004 Table 2 row 5, §1.1): cells stay at the site ("other"), where they
+# are cleared; their secretome reaches the body systemically, none of them reaches the pancreas.
+_DEPOT_ROUTES = ("kidney_capsule", "subcutaneous")
 
-SUPPORTED_ROUTES: tuple[str, ...] = (*_VENOUS_ROUTES, *_BED_OF_ROUTE, *_SYSTEMIC_ARTERIAL)
+SUPPORTED_ROUTES: tuple[str, ...] = (
+    *_VENOUS_ROUTES,
+    *_BED_OF_ROUTE,
+    *_SYSTEMIC_ARTERIAL,
+    *_DEPOT_ROUTES,
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ def route_vector(route: str, p: Mapping[str, float]) -> NDArray[np.float64]:
         v[_IDX["blood"]] = (1.0 - arrest) * (1.0 - trap)
     elif route in _SYSTEMIC_ARTERIAL:
         v[_IDX["blood"]] = 1.0
+    elif route in _DEPOT_ROUTES:
+        v[_IDX["other"]] = 1.0
     else:
         raise ValueError(
             f"route {route!r} is not yet supported by the MSC core for this disease; "

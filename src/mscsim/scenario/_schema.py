@@ -181,6 +181,7 @@ SpeciesName = Annotated[voc.Species, BeforeValidator(_species)]
 SourceName = Annotated[voc.Source, BeforeValidator(_OneOf(voc.SOURCES, voc.SOURCE_ALIASES))]
 FormName = Annotated[voc.Form, BeforeValidator(_OneOf(voc.FORMS))]
 RouteName = Annotated[voc.Route, BeforeValidator(_OneOf(voc.ROUTES, voc.ROUTE_ALIASES))]
+IpcProtocolName = Annotated[voc.IpcProtocol, BeforeValidator(_OneOf(voc.IPC_PROTOCOLS))]
 DoseUnitName = Annotated[voc.DoseUnit, BeforeValidator(_OneOf(voc.DOSE_UNITS))]
 PreconditioningName = Annotated[voc.Preconditioning, BeforeValidator(_OneOf(voc.PRECONDITIONING))]
 EndpointName = Annotated[voc.Endpoint, BeforeValidator(_OneOf(voc.ENDPOINTS, voc.ENDPOINT_ALIASES))]
@@ -269,6 +270,15 @@ def _check_unit_fits_form(dose_unit: str, form: str, at: tuple[str, ...]) -> Non
         )
 
 
+def _check_protocol_fits_form(protocol: str | None, form: str) -> None:
+    if protocol is not None and form != "insulin_producing_cells":
+        raise invalid(
+            f"an induction protocol belongs to form insulin_producing_cells, not {form!r}",
+            protocol,
+            at=("ipc_protocol",),
+        )
+
+
 # --- product and regimen -------------------------------------------------------------------------
 
 
@@ -285,10 +295,15 @@ class Component(_Spec):
     thawed: bool | None = None
     donor_age_years: DonorAge | None = None
     panel: Panel | None = None
+    # Where this component goes when it differs from the regimen's route (seed 004 Table 2 row 5:
+    # insulin-secreting cells by portal vein, HSCs subcutaneously as well).
+    route: RouteName | None = None
+    ipc_protocol: IpcProtocolName | None = None
 
     @model_validator(mode="after")
     def _unit_fits_form(self) -> Self:
         _check_unit_fits_form(self.dose_unit, self.form, at=("dose_unit",))
+        _check_protocol_fits_form(self.ipc_protocol, self.form)
         return self
 
     @property
@@ -316,6 +331,7 @@ _PER_POPULATION = (
     "thawed",
     "donor_age_years",
     "panel",
+    "ipc_protocol",
 )
 
 
@@ -334,6 +350,7 @@ class Product(_Spec):
     thawed: bool | None = None
     donor_age_years: DonorAge | None = None
     panel: Panel | None = None
+    ipc_protocol: IpcProtocolName | None = None
     components: Annotated[tuple[Component, ...], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
@@ -353,6 +370,7 @@ class Product(_Spec):
                     at=("form",),
                     allowed=voc.FORMS,
                 )
+            _check_protocol_fits_form(self.ipc_protocol, self.form)
             return self
         for key in _PER_POPULATION:
             value = getattr(self, key)

@@ -116,9 +116,25 @@ Endpoint = Literal[
     "tumour_volume_mm3",
     "cpgr",
     "treg_pct",
+    "c_peptide_peak_ng_ml",
+    "gad_antibody_pct",
+    "insulin_free_pct",
+    "insulin_auc",
 ]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 ENDPOINT_ALIASES = MappingProxyType({"tumor_volume_mm3": "tumour_volume_mm3"})
+
+# Induction protocols of insulin-producing cells (seed 004 Table 1; product/data/ipc_protocols).
+IpcProtocol = Literal[
+    "bm_msc_3step",
+    "uc_msc_3step",
+    "adsc_1step",
+    "mir375_lentivirus",
+    "pdx1_mrna_chemical",
+    "trivedi_isc_3day",
+    "thakkar_isc_4day",
+]
+IPC_PROTOCOLS: tuple[IpcProtocol, ...] = get_args(IpcProtocol)
 
 # Population eligibility criteria. Range criteria are [low, high]; `sex` names one sex;
 # `insulin_treated` is a yes/no. Disease-specific keys are added here (and as a field of

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -28,8 +27,7 @@ from mscsim.physiology.t2dm._baseline import (
     build_baseline,
     shared_constants,
 )
-from mscsim.physiology.t2dm._equations import Patient, Shared, Slow
-from mscsim.physiology.t2dm._mmtt import Meal, mmtt
+from mscsim.physiology.t2dm._equations import Patient, Shared
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
 from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import Arm, Scenario, ScenarioError
@@ -37,6 +35,7 @@ from mscsim.trial._analysis import endpoint_table, responder_table
 from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
 from mscsim.trial._check import reference_check
 from mscsim.trial._dataset import build_dataset
+from mscsim.trial._meal import visit_meal_test
 from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
 from mscsim.trial._support import check_supported, control_arm, is_active
 
@@ -103,19 +102,6 @@ def _stack(trees: list[Any]) -> Any:
     return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a]), *trees)
 
 
-def _meal(v: dict[str, float]) -> Meal:
-    return Meal(
-        carbs_mg_per_kg=v["mmtt_volume_per_kg"] * v["mmtt_carbs_per_ml"],
-        bioavailability=v["meal_bioavailability"],
-        k_gut=v["gut_emptying_rate"],
-        k_abs=v["gut_absorption_rate"],
-        glucose_volume_dl_kg=v["glucose_volume"],
-        duration_min=int(v["mmtt_duration"]),
-        glucose_effectiveness=v["glucose_effectiveness_t2dm"],
-        insulin_action_rate=v["insulin_action_rate"],
-    )
-
-
 def _records_to_variables(
     rec: Record, pat: Patient, sh: Shared, v: dict[str, float]
 ) -> dict[str, np.ndarray]:
@@ -136,32 +122,18 @@ def _visit_tests(
     rec: Record, idx: np.ndarray, pat: Patient, sh: Shared, v: dict[str, float]
 ) -> dict[str, np.ndarray]:
     """MMTT at each visit with the slow states of that day frozen."""
-    weight = jnp.asarray(pat.weight_kg)
-    carbs = (
-        jnp.minimum(v["mmtt_volume_per_kg"] * weight, v["mmtt_volume_max"])
-        * v["mmtt_carbs_per_ml"]
-        / weight
-    )
-    meal = _meal(v)._replace(carbs_mg_per_kg=1.0)
-    sel = jax.tree_util.tree_map(lambda a: a[jnp.asarray(idx)], rec)
-    pat_v = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, sel.dose.shape), pat)
-    res = _mmtt_jit(sel.slow, sel.dose, sel.g_fast, pat_v, sh, meal, carbs)
-    return {k: np.asarray(a).T for k, a in res.items()}
-
-
-def _mmtt_scaled(
-    y: Slow, dose: Any, g_fast: Any, pat: Patient, sh: Shared, meal: Meal, carbs: Any
-) -> dict[str, Any]:
-    # The meal size per kg varies by patient (360 mL cap); scale it in the gut compartment.
-    return mmtt(y, dose, g_fast, pat, sh, meal._replace(carbs_mg_per_kg=carbs))
-
-
-_mmtt_jit = jax.jit(_mmtt_scaled, static_argnames=("meal",))
+    sel = jax.tree_util.tree_map(lambda a: np.asarray(a)[idx], rec)
+    pat_v = jax.tree_util.tree_map(lambda a: np.broadcast_to(a, sel.dose.shape), pat)
+    return visit_meal_test(sel.slow, sel.dose, sel.g_fast, pat_v, sh, v)
 
 
 def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResult:
     """Simulate all arms of a validated scenario on one virtual population."""
     check_supported(scenario)
+    if scenario.disease == "t1dm":
+        from mscsim.trial._t1dm_run import simulate_t1dm
+
+        return simulate_t1dm(scenario, progress=progress)
     params = load_parameters(*PARAMETER_MODULES)
     v = params.flat()
     note = progress or (lambda _msg: None)
@@ -216,7 +188,7 @@ def _simulate_arms(
     visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
     visits = {k: a[:, visit_idx] for k, a in variables.items()}
     note("mixed-meal tests at visits")
-    visits.update(_visit_tests(rec, visit_idx, jax.tree_util.tree_map(jnp.asarray, stacked), sh, v))
+    visits.update(_visit_tests(rec, visit_idx, stacked, sh, v))
     arms: dict[str, ArmResult] = {}
     for g, arm in enumerate(scenario.arms):
         rows = slice(g * n, (g + 1) * n)
@@ -276,13 +248,6 @@ def _assemble(
     grid: Grid,
     arms: dict[str, ArmResult],
 ) -> RunResult:
-    control = control_arm(scenario)
-    visits = list(scenario.visits_days)
-    endpoints = [str(e) for e in scenario.endpoints]
-    values = {name: {str(e): r.visits[e] for e in endpoints} for name, r in arms.items()}
-    table = endpoint_table(values, ENDPOINT_UNITS, visits, control)
-    if scenario.trial is not None:
-        table = _with_trial_columns(table, scenario, values, visits, control)
     treated = base.covariates["insulin_treated"] > 0.5
     responders = {}
     for name, r in arms.items():
@@ -298,6 +263,26 @@ def _assemble(
             "insulin_reduced_at_least_50pct": ins_resp,
             "c_peptide_rise_at_least_10pct": cpep >= 1.1 * cpep[:, :1],
         }
+    return assemble(scenario, params, candidate_ids, grid, arms, ENDPOINT_UNITS, responders)
+
+
+def assemble(
+    scenario: Scenario,
+    params: ParameterSet,
+    candidate_ids: np.ndarray,
+    grid: Grid,
+    arms: dict[str, ArmResult],
+    units: dict[str, str],
+    responders: dict[str, dict[str, np.ndarray]],
+) -> RunResult:
+    """Endpoint and responder tables, trial replicates and the trajectory dataset of a run."""
+    control = control_arm(scenario)
+    visits = list(scenario.visits_days)
+    endpoints = [str(e) for e in scenario.endpoints]
+    values = {name: {str(e): r.visits[e] for e in endpoints} for name, r in arms.items()}
+    table = endpoint_table(values, units, visits, control)
+    if scenario.trial is not None:
+        table = _with_trial_columns(table, scenario, values, visits, control)
     resp = responder_table(responders, visits)
     # Say in the files which uncertainty each interval shows, so no one mistakes one for another.
     table["ci_uncertainty"] = BETWEEN_PATIENT
@@ -322,6 +307,9 @@ MEASUREMENT_CV_PARAMETERS = {
     "homa_b": "cv_homa",
     "homa_ir": "cv_homa",
     "treg_pct": "cv_treg",
+    "c_peptide_peak_ng_ml": "cv_c_peptide",
+    "insulin_auc": "cv_c_peptide",
+    "gad_antibody_pct": "cv_gad_antibody",
 }
 
 
@@ -329,8 +317,8 @@ BETWEEN_PATIENT = "between-patient: 95% CI of the mean over the whole virtual po
 
 
 def measurement_cvs() -> dict[str, float]:
-    """Within-subject CV of each T2DM endpoint's measurement (insulin doses are exact)."""
-    v = load_parameters(*PARAMETER_MODULES).flat()
+    """Within-subject CV of each endpoint's measurement (insulin doses and counts are exact)."""
+    v = load_parameters(*PARAMETER_MODULES, "t1dm").flat()
     return {endpoint: v[name] for endpoint, name in MEASUREMENT_CV_PARAMETERS.items()}
 
 

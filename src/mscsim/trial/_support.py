@@ -6,16 +6,39 @@ from mscsim.physiology import msc_core
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS
 from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
 
-SUPPORTED_DISEASES = ("t2dm",)
+SUPPORTED_DISEASES = ("t2dm", "t1dm")
 
 
 SUPPORTED_FORMS = ("cells", "placebo")
+T1DM_FORMS = ("cells", "insulin_producing_cells", "placebo")
+# Routes with IPC engraftment parameters (product layer, ipc.yaml).
+IPC_ROUTES = ("iv", "portal_vein", "pancreatic_artery", "kidney_capsule", "subcutaneous")
 
 
 T2DM_ENDPOINTS = tuple(e for e in ENDPOINT_UNITS if e != "mean_glucose_mmol_l")
 
 
 T2DM_STANDARD_OF_CARE = ("metformin", "insulin_treat_to_target")
+
+# Insulin is part of the T1DM module itself (every patient titrates from diagnosis on).
+T1DM_ENDPOINTS = (
+    "hba1c_pct",
+    "fpg_mmol_l",
+    "ppg_mmol_l",
+    "c_peptide_ng_ml",
+    "c_peptide_auc",
+    "c_peptide_peak_ng_ml",
+    "insulin_iu_day",
+    "insulin_iu_kg_day",
+    "insulin_free_pct",
+    "insulin_auc",
+    "gad_antibody_pct",
+    "homa_b",
+    "homa_ir",
+    "cpgr",
+)
+ENDPOINTS_OF = {"t2dm": T2DM_ENDPOINTS, "t1dm": T1DM_ENDPOINTS}
+STANDARD_OF_CARE_OF: dict[str, tuple[str, ...]] = {"t2dm": T2DM_STANDARD_OF_CARE, "t1dm": ()}
 
 
 NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
@@ -47,22 +70,27 @@ def check_supported(scenario: Scenario) -> None:
         for j, day in enumerate(arm.regimen.schedule_days if arm.regimen else ()):
             if float(day) != int(day):
                 raise _unsupported(("arms", i, "regimen", "schedule_days", j), day, whole)
+    endpoints = ENDPOINTS_OF[scenario.disease]
     for j, endpoint in enumerate(scenario.endpoints):
-        if endpoint not in T2DM_ENDPOINTS:
+        if endpoint not in endpoints:
             raise _unsupported(
                 ("endpoints", j),
                 endpoint,
                 f"not an endpoint of the {scenario.disease} module; "
-                f"its endpoints: {', '.join(T2DM_ENDPOINTS)}",
+                f"its endpoints: {', '.join(endpoints)}",
             )
+    therapies = STANDARD_OF_CARE_OF[scenario.disease]
     for j, therapy in enumerate(scenario.standard_of_care):
-        if therapy not in T2DM_STANDARD_OF_CARE:
+        if therapy not in therapies:
             raise _unsupported(
                 ("standard_of_care", j),
                 therapy,
                 f"not a background therapy of the {scenario.disease} module; "
-                f"its therapies: {', '.join(T2DM_STANDARD_OF_CARE)}",
+                f"its therapies: {', '.join(therapies) or 'none (insulin is part of the module)'}",
             )
+    if scenario.disease == "t1dm":
+        _check_t1dm_arms(scenario)
+        return
     for i, arm in enumerate(scenario.arms):
         if arm.product is None or arm.regimen is None:
             continue
@@ -92,6 +120,56 @@ def check_supported(scenario: Scenario) -> None:
                 f"not yet supported for {scenario.disease}; "
                 f"supported: {', '.join(msc_core.SUPPORTED_ROUTES)}",
             )
+
+
+def _check_t1dm_arms(scenario: Scenario) -> None:
+    """T1DM products: MSCs, BM-MNC, HSC (with conditioning) and IPCs, alone or combined."""
+    for i, arm in enumerate(scenario.arms):
+        if arm.product is None or arm.regimen is None:
+            continue
+        if arm.product.components is None:
+            populations: list[tuple[tuple[str | int, ...], str, str, str]] = [
+                (
+                    ("arms", i, "product"),
+                    str(arm.product.source),
+                    str(arm.product.form),
+                    str(arm.regimen.route),
+                )
+            ]
+        else:
+            populations = [
+                (
+                    ("arms", i, "product", "components", j),
+                    str(c.source),
+                    str(c.form),
+                    str(c.route or arm.regimen.route),
+                )
+                for j, c in enumerate(arm.product.components)
+            ]
+        for at, source, form, route in populations:
+            if form not in T1DM_FORMS:
+                raise _unsupported(
+                    (*at, "form"),
+                    form,
+                    f"not yet supported for t1dm; supported: {', '.join(T1DM_FORMS)}",
+                )
+            if form == "insulin_producing_cells" and source in NON_MSC_SOURCES:
+                raise _unsupported(
+                    (*at, "source"),
+                    source,
+                    f"insulin-producing cells are induced from MSCs; sources: "
+                    f"{', '.join(MSC_SOURCES)}",
+                )
+            allowed = IPC_ROUTES if form == "insulin_producing_cells" else msc_core.SUPPORTED_ROUTES
+            if route not in allowed:
+                where = (
+                    (*at, "route") if arm.product.components else ("arms", i, "regimen", "route")
+                )
+                raise _unsupported(
+                    where,
+                    route,
+                    f"not yet supported for {form} in t1dm; supported: {', '.join(allowed)}",
+                )
 
 
 def is_placebo(arm: Arm) -> bool:

@@ -94,7 +94,7 @@ def shared_constants(v: Mapping[str, float], local_target_index: int) -> Shared:
     )
 
 
-def _cpeptide_kinetics(age: F64, female: F64, bsa: F64, v: Mapping[str, float]) -> tuple[F64, ...]:
+def cpeptide_kinetics(age: F64, female: F64, bsa: F64, v: Mapping[str, float]) -> tuple[F64, ...]:
     """Van Cauter 1992 standard two-compartment parameters (k1, k2, k3 per min; Vd in L)."""
     a = math.log(2.0) / v["cpep_short_half_life"]
     b = math.log(2.0) / (v["cpep_long_half_life_slope"] * age + v["cpep_long_half_life_intercept"])
@@ -169,7 +169,7 @@ def build_baseline(z: Mapping[str, F64], v: Mapping[str, float], sh: Shared) -> 
     growth = sh.r1 * g_mean - sh.r2 * g_mean**2
     death_multiplier = (growth + decline / 365.25 / sh.kappa_h) / sh.d0
 
-    k1, k2, k3, vd = _cpeptide_kinetics(age, female, bsa, v)
+    k1, k2, k3, vd = cpeptide_kinetics(age, female, bsa, v)
     isr_conv = volume_ml * 0.006 / 1440.0 / (1.0 - v["hepatic_insulin_extraction"])
     n = age.shape[0]
     zeros = np.zeros(n)

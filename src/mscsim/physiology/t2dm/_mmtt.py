@@ -6,7 +6,8 @@ remote insulin action X whose gain is the patient's insulin sensitivity): Topp's
 equation has an insulin-independent disposal 20 times below Bergman's SG and no delay of insulin
 action, so it is valid for day averages but not for a 2-h excursion. Insulin secretion follows
 Topp's sigmoid, and C-peptide Van Cauter's two-compartment kinetics driven by pre-hepatic
-secretion. Outputs the 2-h glucose (PPG) and the 0-120 min C-peptide AUC.
+secretion. Outputs the 2-h glucose (PPG), the 0-120 min C-peptide AUC and peak, and the AUC of
+secreted insulin.
 """
 
 from __future__ import annotations
@@ -78,15 +79,23 @@ def mmtt(y: Slow, dose: Array, g_fast: Array, pat: Patient, sh: Shared, meal: Me
             a + h / 6.0 * (b1 + 2 * b2 + 2 * b3 + b4)
             for a, b1, b2, b3, b4 in zip(x, k1, k2, k3, k4, strict=True)
         )
-        return new, new[5]
+        return new, (new[5], new[2])
 
     zeros = jnp.zeros_like(g_fast)
     x0 = (g_fast, zeros, i0, zeros + carbs, zeros, c1, c2)
-    x_end, cpep_path = jax.lax.scan(step, x0, None, length=meal.duration_min)
+    x_end, (cpep_path, ins_path) = jax.lax.scan(step, x0, None, length=meal.duration_min)
     cpep = jnp.concatenate([c1[None], cpep_path], axis=0) / PMOL_L_PER_NG_ML_CPEPTIDE
-    auc = jnp.sum(0.5 * (cpep[1:] + cpep[:-1]), axis=0)  # trapezoid, 1-min grid
+    endo = jnp.concatenate([i0[None], ins_path], axis=0) - i_exo
     return {
         "ppg_mmol_l": x_end[0] / MG_DL_PER_MMOL_L,
-        "c_peptide_auc": auc,
+        "c_peptide_auc": _trapezoid(cpep),
         "c_peptide_peak_ng_ml": jnp.max(cpep, axis=0),
+        # Secreted (endogenous) insulin only: assays read injected insulin too, which trials
+        # of insulin users subtract or avoid (seed 004 Table 2 row 6, insulin area).
+        "insulin_auc": _trapezoid(endo),
     }
+
+
+def _trapezoid(path: Array) -> Array:
+    """Area under a path sampled every minute (time on the first axis)."""
+    return jnp.sum(0.5 * (path[1:] + path[:-1]), axis=0)

@@ -56,6 +56,8 @@ ENDPOINT_UNITS: dict[str, str] = {
     "mean_glucose_mmol_l": "mmol/L",
     "c_peptide_ng_ml": "ng/mL",
     "c_peptide_auc": "ng/mL*min",
+    "c_peptide_peak_ng_ml": "ng/mL",
+    "insulin_auc": "uU/mL*min",
     "insulin_iu_day": "IU/day",
     "insulin_iu_kg_day": "IU/kg/day",
     "fasting_insulin_uu_ml": "uU/mL",
