@@ -242,7 +242,7 @@ def _meal_endpoints(s: Setup, pat: Patient, slow: Slow, dose: Any, g_fast: Any) 
     import jax
 
     from mscsim.physiology.t2dm._mmtt import mmtt
-    from mscsim.trial._run import _meal
+    from mscsim.trial._meal import meal as _meal
 
     weight = np.asarray(pat.weight_kg)
     carbs = np.minimum(s.v["mmtt_volume_per_kg"] * weight, s.v["mmtt_volume_max"])

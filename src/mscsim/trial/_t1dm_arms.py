@@ -167,7 +167,7 @@ def arm_inputs(
     # Potency (source, passage, priming) of the product's MSCs, else of its other secreting cells.
     secreting = [p for p in ps if msc_equivalence(p, v) > 0.0]
     msc_parts = [p for p in secreting if p.source not in NON_MSC_SOURCES]
-    lead = (msc_parts or secreting or [None])[0]
+    lead = (msc_parts or secreting)[0] if secreting else None
     if lead is not None:
         pot = msc_core.product_potency(
             source=lead.source,

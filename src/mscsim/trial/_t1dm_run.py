@@ -230,6 +230,11 @@ def _stack(trees: list[Any]) -> Any:
 
 REFERENCE_PATIENTS = 2
 CHECKED_ENDPOINTS = ("hba1c_pct", "fpg_mmol_l", "c_peptide_ng_ml", "insulin_iu_day")
+# Deviations are relative to the reference value, or to the smallest difference that matters
+# clinically when the value itself is near zero: a pen dials whole units, and C-peptide assays
+# resolve about 0.01 ng/mL. Without a floor, a patient the titration takes to 0.01 IU/day turns
+# a 0.05 IU/day difference into 500%.
+RELATIVE_TO_AT_LEAST = {"insulin_iu_day": 1.0, "c_peptide_ng_ml": 0.01}
 REFERENCE_RTOL = 1e-6
 
 
@@ -274,7 +279,8 @@ def reference_check(
         obs = observables(ref["state"], ref["dose"], ref["g_fast"], ref["g_mean"], p, sh, v)
         for name in CHECKED_ENDPOINTS:
             r = np.asarray(obs[name], dtype=float)
-            dev = np.abs(engine[name][k] - r) / np.maximum(np.abs(r), 1e-6)
+            floor = RELATIVE_TO_AT_LEAST.get(name, 1e-6)
+            dev = np.abs(engine[name][k] - r) / np.maximum(np.abs(r), floor)
             j = int(np.nanargmax(dev))
             if dev[j] > worst[0]:
                 worst = (float(dev[j]), name, float(grid.record_days[j]))
@@ -286,6 +292,8 @@ def reference_check(
         "worst_endpoint": worst[1],
         "worst_day": worst[2],
         "solver": f"scipy Radau, rtol {REFERENCE_RTOL:g}, full stiff T1DM model",
+        "deviation": "|engine - reference| / max(|reference|, floor); floors: "
+        + ", ".join(f"{k} {f:g}" for k, f in RELATIVE_TO_AT_LEAST.items()),
     }
 
 

@@ -19,6 +19,8 @@ from scipy.special import ndtr
 
 from mscsim.physiology.t1dm._clinical import Lymph, T1Patient, T1Shared, T1State
 from mscsim.physiology.t1dm._immune import (
+    AntigenPresentation,
+    DiseasePoint,
     ImmuneParams,
     ImmuneState,
     disease_beta_fraction,
@@ -45,8 +47,8 @@ RANDOM_EFFECTS: tuple[str, ...] = (
     "fpg_goal",
 )
 
-DISEASE_POINT = "early"  # the authors' Treg suppression strengths that give onset in ~2 years
-ANTIGEN_PRESENTATION = "low"
+DISEASE_POINT: DiseasePoint = "early"  # the authors' Treg suppression: onset in about 2 years
+ANTIGEN_PRESENTATION: AntigenPresentation = "low"
 
 
 def t1_immune_params() -> ImmuneParams:

@@ -42,6 +42,7 @@ from mscsim.physiology.t2dm._equations import (
 
 N_MSC_COMPARTMENTS = 6  # blood, lung, liver, spleen, target, other (msc_core.COMPARTMENTS)
 IPC_INFLOW = N_MSC_COMPARTMENTS  # channel of infused IPCs on their way into a graft
+CONDITIONING_EDGE_DAYS = 0.5
 
 
 class T1Shared(NamedTuple):
@@ -111,16 +112,22 @@ def immune_effects(sig: Signals) -> MscEffects:
 
 
 def conditioning(t: Any, pat: T1Patient, sh: T1Shared, xp: Any) -> Any:
-    """1 while immunoablative conditioning runs at time t, else 0.
+    """Intensity (0..1) of immunoablative conditioning at time t.
 
     It removes the autoreactive effector pool and the APCs carrying islet antigen far more than
     Tregs (rabbit ATG spares and expands Tregs): the HSC graft then rebuilds the node from a
     repertoire whose effector share is that much smaller. In this model effectors and Tregs
     share the node's capacity and expand at the same rate, so the new ratio persists until
     antigen presentation primes effectors again: remission, then relapse.
+
+    Drug exposure rises and falls over about a day (logistic edges of width
+    CONDITIONING_EDGE_DAYS), which keeps the rates smooth for the engine's RK4 steps; the
+    integral over time is exactly `conditioning_days`, so the total kill is -ln(residual).
     """
-    inside = (t >= pat.conditioning_start) & (t < pat.conditioning_start + sh.conditioning_days)
-    return xp.where(inside, 1.0, 0.0)
+    start = pat.conditioning_start
+    rise = 1.0 / (1.0 + xp.exp(-(t - start) / CONDITIONING_EDGE_DAYS))
+    fall = 1.0 / (1.0 + xp.exp(-(t - start - sh.conditioning_days) / CONDITIONING_EDGE_DAYS))
+    return rise - fall
 
 
 def t1_rates(
