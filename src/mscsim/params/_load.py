@@ -23,6 +23,11 @@ MODULES: tuple[str, ...] = (
     "bone",
     "macrophage",
     "tumour",
+    "parkinson",
+    "alzheimer",
+    "atherosclerosis",
+    "copd",
+    "brain_delivery",
 )
 
 
