@@ -305,14 +305,86 @@ def validate(
 
 @app.command()
 def bench(
-    n: Annotated[int, typer.Option(help="virtual patients")] = 1000,
+    n: Annotated[int, typer.Option(help="virtual patients per arm")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    disease: Annotated[str, typer.Option(help="disease module (t2dm only so far)")] = "t2dm",
+    roadrunner_patients: Annotated[
+        int,
+        typer.Option(
+            "--roadrunner-patients",
+            help="patients of the treated arm also run through libRoadRunner (0: none)",
+        ),
+    ] = 10,
+    duration_days: Annotated[
+        int | None, typer.Option("--duration-days", help="shorter study (default: 1095 days)")
+    ] = None,
+    curve: Annotated[
+        str | None,
+        typer.Option(
+            help="engine only: time for each of these N, e.g. 100,1000,10000,100000,1000000"
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="patient-arms per engine chunk (--curve)")
+    ] = 50_000,
+    curve_budget_s: Annotated[
+        float,
+        typer.Option("--curve-budget-s", help="skip curve sizes expected to take longer"),
+    ] = 300.0,
 ) -> None:
-    """Patient-years per second of the default T2DM trial on this machine (compile timed apart)."""
-    from mscsim.engine.bench import bench_default
+    """Patient-years per second of the default T2DM trial: engine vs libRoadRunner, one run.
 
+    With --curve: engine time against population size instead (linear cost, bounded memory).
+    """
+    from mscsim.engine.bench import bench_default, engine_curve
+    from mscsim.scenario import ScenarioError
+
+    if disease != "t2dm":
+        _fail(f"bench error: --disease {disease!r}: only t2dm has a benchmark so far")
+    if n < 1 or roadrunner_patients < 0 or chunk_size < 1:
+        _fail("bench error: --n and --chunk-size must be >= 1, --roadrunner-patients >= 0")
     _enable_compile_cache()
-    res = bench_default(n)
+    if curve is not None:
+        try:
+            ns = [int(float(x)) for x in curve.split(",") if x.strip()]
+        except ValueError:
+            _fail(f"bench error: --curve {curve!r}: give patient counts, e.g. 100,1000,10000")
+        if not ns or min(ns) < 1:
+            _fail(f"bench error: --curve {curve!r}: give patient counts >= 1")
+
+        def show(row: dict[str, object]) -> None:
+            err.print(
+                f"N = {row['n']}: {row['engine_s']} s engine, {row['engine_pyps']} patient-years/s"
+            )
+
+        try:
+            res = engine_curve(
+                ns,
+                chunk_size=chunk_size,
+                duration_days=duration_days,
+                budget_s=curve_budget_s,
+                progress=None if as_json else show,
+            )
+        except ScenarioError as exc:
+            _fail(str(exc))
+        if as_json:
+            print(json.dumps(res, indent=2))
+            return
+        table = Table(title=f"engine time vs N (chunks of {chunk_size} patient-arms)")
+        cols = ("n", "patient_years", "chunks", "sample_s", "warmup_s", "engine_s",
+                "engine_pyps", "sample_and_engine_pyps", "peak_rss_mb")  # fmt: skip
+        for c in cols:
+            table.add_column(c, justify="right")
+        for row in res["curve"]:
+            table.add_row(*(str(row[c]) for c in cols))
+        out.print(table)
+        for s in res["skipped"]:
+            out.print(f"skipped N = {s['n']}: {s['reason']}")
+        return
+    try:
+        res = bench_default(n, roadrunner_patients=roadrunner_patients, duration_days=duration_days)
+    except ScenarioError as exc:
+        _fail(str(exc))
     if as_json:
         print(json.dumps(res, indent=2))
     else:
