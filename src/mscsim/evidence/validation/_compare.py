@@ -21,6 +21,8 @@ from mscsim.scenario import Scenario, ScenarioError, load_scenario
 from mscsim.trial import RunResult, run_scenario
 from mscsim.trial._support import is_active
 
+# Records name some outcomes as the papers did; the model reports them under its own endpoint.
+MODEL_ENDPOINT = {"gad_antibody": "gad_antibody_pct", "insulin_area": "insulin_auc"}
 POOLED_DAY = 365.0  # Zhang 2020 compares at end of follow-up; the model reads it at 12 months
 COLUMNS = (
     "record_id",
@@ -138,7 +140,8 @@ def _not_simulated(rec: object, reason: str, path: str | None = None) -> list[di
 def _diff_rows(res: RunResult, endpoint: str) -> pd.DataFrame:
     e = res.endpoints
     arm = _treated_arm(res.scenario)
-    return e[(e.arm == arm) & (e.endpoint == endpoint)].sort_values("day")
+    name = MODEL_ENDPOINT.get(endpoint, endpoint)
+    return e[(e.arm == arm) & (e.endpoint == name)].sort_values("day")
 
 
 def _trial_rows(rec: object, res: RunResult, path: str, used_for: str) -> list[dict[str, object]]:
