@@ -127,14 +127,6 @@ def test_thakkar_2016_insulin_reduction_at_24_months_is_reproduced_without_fitti
     assert -0.50 < change < -0.20, change
 
 
-def test_t1dm_run_is_reproducible() -> None:
-    text = NEW_ONSET.replace("n: 300", "n: 20").replace("duration_days: 1095", "duration_days: 91")
-    text = text.replace("visits_days: [0, 91, 182, 365, 730, 1095]", "visits_days: [0, 91]")
-    a = run_scenario(parse_scenario(text)).endpoints
-    b = run_scenario(parse_scenario(text)).endpoints
-    pd.testing.assert_frame_equal(a, b)
-
-
 def _t1(arm: str, extra: str = "") -> Scenario:
     return parse_scenario(
         f"""
@@ -206,3 +198,55 @@ def test_protocol_on_a_non_ipc_product_is_refused_at_parse_time() -> None:
             "regimen: {dose: 1e6, dose_unit: cells/kg, route: iv, schedule_days: [0]}}"
         )
     assert "ipc_protocol" in str(err.value)
+
+
+def test_ipc_products_carry_their_tumourigenicity_signal_into_the_results(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mscsim.cli import app
+
+    text = (EXAMPLES / "seed004_table2" / "row5_thakkar2016_ad_ipc_hsc.yaml").read_text()
+    long_expansion = text.replace(
+        "ipc_protocol: thakkar_isc_4day}", "ipc_protocol: thakkar_isc_4day, passage: 12}"
+    )
+    runs = {}
+    for name, body in {"reference": text, "long": long_expansion}.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            body.replace("n: 20", "n: 5")
+            .replace("duration_days: 730", "duration_days: 90")
+            .replace("visits_days: [0, 90, 180, 365, 730]", "visits_days: [0, 90]")
+        )
+        out = tmp_path / name
+        res = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--quiet"])
+        assert res.exit_code == 0, res.output
+        runs[name] = out
+    import yaml
+
+    def signal(out: Path) -> dict[str, object]:
+        lock = yaml.safe_load((out / "scenario.lock.yaml").read_text())
+        (sig,) = lock["arm_products"]["ipc_hsc"]["safety_signals"]
+        return sig
+
+    ref, long = signal(runs["reference"]), signal(runs["long"])
+    assert ref["value"] == pytest.approx(1.0) and ref["passage_stated"] is False
+    assert long["value"] > 2.0 and long["is_probability"] is False
+    assert "not a probability" in (runs["long"] / "report.html").read_text()
+
+
+def test_t1dm_result_files_are_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mscsim.cli import app
+
+    path = tmp_path / "s.yaml"
+    text = NEW_ONSET.replace("n: 300", "n: 15").replace("duration_days: 1095", "duration_days: 91")
+    path.write_text(
+        text.replace("visits_days: [0, 91, 182, 365, 730, 1095]", "visits_days: [0, 91]")
+    )
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        res = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--quiet"])
+        assert res.exit_code == 0, res.output
+    for name in ("endpoints.csv", "responders.csv", "trajectories.nc", "scenario.lock.yaml"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name

@@ -59,6 +59,18 @@ def lock_document(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _safety_lines(arm_products: dict[str, Any]) -> dict[str, str]:
+    """Report lines for each arm's safety signals, with what the number is not."""
+    lines = {}
+    for arm, summary in arm_products.items():
+        for signal in summary.get("safety_signals", ()):
+            lines[f"safety signal, arm {arm}"] = (
+                f"{signal['name']} = {signal['value']:g} at {signal['expansion_passages']:g} "
+                f"passages ({signal['evidence_level']}; relative index, not a probability)"
+            )
+    return lines
+
+
 def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
     with atomic_directory(out, force=force) as tmp:
         _csv(result.endpoints, tmp / "endpoints.csv")
@@ -77,6 +89,7 @@ def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
         meta["reference_max_rel_dev"] = str(
             result.lock.get("reference_check", {}).get("max_rel_dev")
         )
+        meta.update(_safety_lines(result.lock.get("arm_products", {})))
         write_report(
             tmp / "report.html",
             trajectories=result.trajectories,

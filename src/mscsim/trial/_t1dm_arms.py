@@ -27,7 +27,7 @@ from mscsim.engine._schedule import Grid, per_day
 from mscsim.params import load_module, value_in
 from mscsim.physiology import msc_core
 from mscsim.physiology.t1dm._clinical import IPC_INFLOW, N_MSC_COMPARTMENTS, T1Patient
-from mscsim.product._ipc import induced_yield, ipc_insulin_secretion
+from mscsim.product._ipc import induced_yield, ipc_insulin_secretion, tumourigenicity_risk
 from mscsim.scenario import Arm
 from mscsim.trial._support import NON_MSC_SOURCES, is_placebo
 
@@ -133,18 +133,42 @@ def ipc_mg_per_cell(weight_kg: F64, v: Mapping[str, float]) -> F64:
     return per_cell / iu_per_mg_day
 
 
+def safety_signals(part: Part) -> dict[str, object]:
+    """The IPC tumourigenicity signal of this population's expansion history (seed 004 ref [23]).
+
+    A relative index for ranking expansion histories, never a probability: the lock says so.
+    """
+    passages = float(part.passage) if part.passage is not None else REFERENCE_PASSAGE
+    signal = tumourigenicity_risk(passages)
+    return {
+        "name": signal.name,
+        "value": round(float(signal.value), 6),
+        "expansion_passages": passages,
+        "passage_stated": part.passage is not None,
+        "evidence_level": signal.evidence_level,
+        "is_probability": signal.is_probability,
+        "interpretation": signal.interpretation,
+        "source": signal.source,
+    }
+
+
+REFERENCE_PASSAGE = 4.0  # the product layer's passage when a scenario states none
+
+
 def arm_inputs(
     arm: Arm, base: T1Patient, grid: Grid, v: Mapping[str, float]
-) -> tuple[T1Patient, ArmDosing, dict[str, float]]:
+) -> tuple[T1Patient, ArmDosing, dict[str, object]]:
     """The arm's patients (potency, conditioning, IPC graft) and dosing; plus an arm summary."""
     n = len(base.base.weight_kg)
     weight = np.asarray(base.base.weight_kg)
     route = np.zeros((n, N_CHANNELS))
     pat = base
-    summary = {"msc_equivalent_cells_per_dose": 0.0, "ipc_engrafted_cells_per_dose": 0.0}
+    msc_equivalent = 0.0
+    ipc_engrafted = 0.0
+    signals: list[dict[str, object]] = []
     ps = parts(arm)
     if not ps or arm.regimen is None:
-        return pat, _no_dosing(grid, n), summary
+        return pat, _no_dosing(grid, n), {}
     days = [round(d) for d in arm.regimen.schedule_days]
     for part in ps:
         live = part.dose * part.viability * (weight if part.per_kg else np.ones(n))
@@ -152,7 +176,8 @@ def arm_inputs(
         if part.form == "insulin_producing_cells":
             engraft = ipc_engrafting_fraction(part)
             route[:, IPC_INFLOW] += live * engraft
-            summary["ipc_engrafted_cells_per_dose"] += float(np.mean(live * engraft))
+            ipc_engrafted += float(np.mean(live * engraft))
+            signals.append(safety_signals(part))
             pat = pat._replace(
                 ipc_mg_per_cell=ipc_mg_per_cell(weight, v),
                 ipc_graft_decay=np.full(n, ipc_graft_decay(part)),
@@ -161,7 +186,7 @@ def arm_inputs(
             route[:, :N_MSC_COMPARTMENTS] += (live * eq)[:, None] * msc_core.route_vector(
                 part.route, v
             )
-            summary["msc_equivalent_cells_per_dose"] += float(np.mean(live * eq))
+            msc_equivalent += float(np.mean(live * eq))
         if part.source == "hematopoietic":
             pat = pat._replace(conditioning_start=np.full(n, float(days[0])))
     # Potency (source, passage, priming) of the product's MSCs, else of its other secreting cells.
@@ -185,6 +210,13 @@ def arm_inputs(
             )
         )
     amount = per_day(dict.fromkeys(days, 1.0), grid)
+    summary: dict[str, object] = {
+        "msc_equivalent_cells_per_dose": msc_equivalent,
+        "ipc_engrafted_cells_per_dose": ipc_engrafted,
+        "hsc_conditioning": any(p.source == "hematopoietic" for p in ps),
+    }
+    if signals:
+        summary["safety_signals"] = signals
     return pat, ArmDosing(amount, np.ones(n), route), summary
 
 

@@ -165,7 +165,7 @@ def simulate_arms(
     sh: T1Shared,
     grid: Grid,
     v: Mapping[str, float],
-) -> tuple[list[T1Patient], list[ArmDosing], Record, dict[str, dict[str, float]]]:
+) -> tuple[list[T1Patient], list[ArmDosing], Record, dict[str, dict[str, object]]]:
     """All arms in one fused scan on the same virtual patients."""
     inputs = [arm_inputs(arm, pop.patient, grid, v) for arm in scenario.arms]
     pats = [i[0] for i in inputs]
