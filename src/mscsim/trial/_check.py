@@ -18,6 +18,23 @@ RTOL = 1e-6
 CHECKED_ENDPOINTS = ("hba1c_pct", "fpg_mmol_l", "c_peptide_ng_ml", "insulin_iu_day", "homa_b")
 
 
+REFERENCE_PATIENTS = 2
+
+
+def reference_patients(seed: int, n: int) -> list[int]:
+    """Which patients a run re-checks: a few at random, the same for the same seed."""
+    rng = np.random.default_rng([seed, 20_241_123])
+    return sorted(rng.choice(n, size=min(REFERENCE_PATIENTS, n), replace=False).tolist())
+
+
+def dose_days(amount: np.ndarray, grid: Grid) -> dict[int, float]:
+    """Dosing days of a (n_segments, SEGMENT) amount table and the amount given on each."""
+    a = np.asarray(amount)
+    return {
+        int(d): float(x) for d, x in zip(grid.day[grid.active], a[grid.active], strict=True) if x
+    }
+
+
 def reference_check(
     *,
     arm: str,
