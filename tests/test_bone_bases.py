@@ -365,7 +365,7 @@ def test_every_bone_unit_parses_and_every_source_is_known() -> None:
     ureg = unit_registry()
     for p in table.parameters.values():
         ureg.parse_units(p.unit)
-        assert p.name.startswith(("komarova_", "lemaire_", "bmd_")), p.name
+        assert p.name.startswith(("komarova_", "lemaire_", "bmd_", "op_")), p.name
         assert p.note, p.name
     assert missing_sources(table) == []
     assert missing_sources() == []

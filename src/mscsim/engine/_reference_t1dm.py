@@ -75,7 +75,7 @@ def simulate_reference_t1dm(
         g, ins = x[0], x[1]
         y = unpack(x)
         cells = x[2 + n_state :]
-        s = secreting(y, pat)
+        s = secreting(y, pat, sh)
         c_endo = endogenous_insulin_coeff(s.beta_mass, s.beta_function, sh.base)
         d_g = r_mean - (sh.base.EG0 + s.insulin_sensitivity * ins) * g
         d_i = c_endo * sh.base.k * secretion_fraction(g, sh.base) - sh.base.k * (
@@ -86,7 +86,9 @@ def simulate_reference_t1dm(
             [[d_g, d_i], np.asarray(jax.tree_util.tree_leaves(d_y)), kinetics @ cells]
         )
 
-    c_endo0 = endogenous_insulin_coeff(secreting(y0, pat).beta_mass, y0.slow.beta_function, sh.base)
+    c_endo0 = endogenous_insulin_coeff(
+        secreting(y0, pat, sh).beta_mass, y0.slow.beta_function, sh.base
+    )
     i0 = c_endo0 * secretion_fraction(g_mean0, sh.base) + pat.base.c_exo * dose0
     x = np.concatenate([[g_mean0, i0], np.asarray(leaves0, dtype=np.float64), np.zeros(n_cells)])
     atol = 1e-8 * np.concatenate([[100.0, 10.0], _typical(y0), np.full(n_cells, 1e10)])

@@ -58,12 +58,23 @@ from mscsim.physiology.t1dm._clinical import (
 )
 from mscsim.physiology.t2dm._equations import endogenous_insulin_coeff, secretion_fraction
 from mscsim.scenario import Scenario
+from mscsim.trial._check import dose_days
 from mscsim.trial._support import check_supported
 from mscsim.trial._t1dm_arms import arm_inputs, parts
 from mscsim.trial._t1dm_run import PARAMETER_MODULES, sample_population, t1_setup
 
 # Live-cell channels of the engine (`_t1dm_arms.N_CHANNELS`): MSC compartments, then IPC inflow.
 CHANNEL_IDS: tuple[str, ...] = (*MSC_IDS, "ipc_inflow_cells")
+
+
+def exported_channels(cells: tuple[float, ...]) -> tuple[float, ...]:
+    """The dose channels the file has: all but the islet inflow, which exported arms (no islet
+    transplant: refused in `arm_models`) never fill."""
+    if any(cells[len(CHANNEL_IDS) :]):
+        raise ExportError("islet grafts are not yet in the SBML export")
+    return cells[: len(CHANNEL_IDS)]
+
+
 # Teff/Treg/APC states -> their names in trajectories.nc (and SBML ids).
 LYMPH_IDS: Mapping[str, str] = {f: f"{f}_cells" for f in Lymph._fields}
 
@@ -154,6 +165,11 @@ def t1dm_arm_patient_models(
     if arm_name not in names:
         raise ExportError(f"arm {arm_name!r} is not in the scenario; its arms: {', '.join(names)}")
     arm = scenario.arms[names.index(arm_name)]
+    if any(p.form == "islets" for p in parts(arm)):
+        raise ExportError(
+            f"arm {arm_name!r} transplants islets: islet grafts are not yet in the SBML export "
+            "(the run simulates them)"
+        )
     params = load_parameters(*PARAMETER_MODULES)
     v = params.flat()
     # As in trial._t1dm_run.simulate_t1dm: the population and its burn-in in 64-bit arrays.
@@ -162,12 +178,7 @@ def t1dm_arm_patient_models(
         pop, candidate_ids = sample_population(scenario, params, sh)
     grid = make_grid(int(scenario.duration_days), scenario.visits_days)
     pat, dosing, _ = arm_inputs(arm, pop.patient, grid, v)
-    amount = np.asarray(dosing.amount)
-    per_day = {
-        int(d): float(a)
-        for d, a in zip(grid.day[grid.active], amount[grid.active], strict=True)
-        if a != 0.0
-    }
+    per_day = dose_days(dosing.amount, grid)
     titr = tuple(sorted(int(d) for d in grid.day[titration_days(grid, v["titration_interval"])]))
     scale = np.asarray(dosing.scale, dtype=np.float64)
     route = np.asarray(dosing.route, dtype=np.float64)
@@ -255,7 +266,11 @@ class _T1Builder(SbmlBuilder):
         m = self.m
         doses = "; ".join(
             f"day {d}: "
-            + ", ".join(f"{sid} {c:.6g}" for sid, c in zip(CHANNEL_IDS, cells, strict=True) if c)
+            + ", ".join(
+                f"{sid} {c:.6g}"
+                for sid, c in zip(CHANNEL_IDS, exported_channels(cells), strict=True)
+                if c
+            )
             for d, cells in m.cells_by_day.items()
         )
         start = float(m.patient.conditioning_start)
@@ -334,7 +349,7 @@ class _T1Builder(SbmlBuilder):
                 "dosing day)",
             )
         for day, cells in m.cells_by_day.items():
-            for sid, c in zip(CHANNEL_IDS, cells, strict=True):
+            for sid, c in zip(CHANNEL_IDS, exported_channels(cells), strict=True):
                 if c != 0.0:
                     self.patient_value(
                         f"dose_day_{day}_{sid}",
@@ -396,7 +411,7 @@ class _T1Builder(SbmlBuilder):
         y0, pat = m.state0, m.patient
         # Glucose and insulin start on the slow manifold, as the run's reference path does.
         c_endo = endogenous_insulin_coeff(
-            secreting(y0, pat).beta_mass, y0.slow.beta_function, sh.base
+            secreting(y0, pat, sh).beta_mass, y0.slow.beta_function, sh.base
         )
         i_exo = pat.base.c_exo * m.dose0
         i0 = float(c_endo * secretion_fraction(m.g_mean0, sh.base) + i_exo)
@@ -604,7 +619,7 @@ class _T1Builder(SbmlBuilder):
         for day, cells in m.cells_by_day.items():
             adds = {
                 sid: f"{sid} + dose_day_{day}_{sid}"
-                for sid, c in zip(CHANNEL_IDS, cells, strict=True)
+                for sid, c in zip(CHANNEL_IDS, exported_channels(cells), strict=True)
                 if c != 0.0
             }
             self.event(f"cell_dose_day_{day}", f"time >= {day} day", 1, adds)

@@ -28,6 +28,7 @@ MODULES: tuple[str, ...] = (
     "atherosclerosis",
     "copd",
     "brain_delivery",
+    "aging_trial",
 )
 
 

@@ -3,6 +3,7 @@ is renamed into place only when complete, so a failed run leaves no partial outp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +72,26 @@ def _safety_lines(arm_products: dict[str, Any]) -> dict[str, str]:
     return lines
 
 
-def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
+def write_results(
+    result: RunResult,
+    out: Path,
+    *,
+    force: bool = False,
+    trajectories: Callable[[Path], None] | None = None,
+) -> None:
+    """Write the result files; `trajectories(path)`, when given, writes trajectories.nc instead
+    of `result.trajectories` (a sharded run streams it from its shards; the report then shows
+    `result.trajectories`, a subset)."""
     with atomic_directory(out, force=force) as tmp:
         _csv(result.endpoints, tmp / "endpoints.csv")
         _csv(result.responders, tmp / "responders.csv")
-        ds = result.trajectories.astype(np.float32, keep_attrs=True)
-        # Light compression: level 1 with shuffle is ~3x faster than level 4 for a similar size.
-        encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars}
-        ds.to_netcdf(tmp / "trajectories.nc", engine="h5netcdf", encoding=encoding)
+        if trajectories is not None:
+            trajectories(tmp / "trajectories.nc")
+        else:
+            ds = result.trajectories.astype(np.float32, keep_attrs=True)
+            # Light compression: level 1 with shuffle is ~3x faster than level 4, similar size.
+            encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars}
+            ds.to_netcdf(tmp / "trajectories.nc", engine="h5netcdf", encoding=encoding)
         lock = lock_document(result)
         (tmp / "scenario.lock.yaml").write_text(
             yaml.safe_dump(lock, sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -90,6 +103,8 @@ def write_results(result: RunResult, out: Path, *, force: bool = False) -> None:
             result.lock.get("reference_check", {}).get("max_rel_dev")
         )
         meta.update(_safety_lines(result.lock.get("arm_products", {})))
+        if "sharding" in result.lock:
+            meta["trajectory bands"] = str(result.lock["sharding"]["report_trajectories"])
         write_report(
             tmp / "report.html",
             trajectories=result.trajectories,

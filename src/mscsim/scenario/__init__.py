@@ -34,6 +34,7 @@ from mscsim.scenario._vocabulary import (
     SEXES,
     SOURCES,
     SPECIES,
+    TUMOUR_PROFILES,
     CriterionKey,
     Disease,
     DoseUnit,
@@ -44,6 +45,7 @@ from mscsim.scenario._vocabulary import (
     Sex,
     Source,
     Species,
+    TumourProfile,
 )
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "SEXES",
     "SOURCES",
     "SPECIES",
+    "TUMOUR_PROFILES",
     "Arm",
     "Component",
     "Criteria",
@@ -81,6 +84,7 @@ __all__ = [
     "Source",
     "Species",
     "TrialDesign",
+    "TumourProfile",
     "load_scenario",
     "parse_scenario",
 ]

@@ -186,6 +186,7 @@ DoseUnitName = Annotated[voc.DoseUnit, BeforeValidator(_OneOf(voc.DOSE_UNITS))]
 PreconditioningName = Annotated[voc.Preconditioning, BeforeValidator(_OneOf(voc.PRECONDITIONING))]
 EndpointName = Annotated[voc.Endpoint, BeforeValidator(_OneOf(voc.ENDPOINTS, voc.ENDPOINT_ALIASES))]
 SexName = Annotated[voc.Sex, BeforeValidator(_OneOf(voc.SEXES))]
+TumourProfileName = Annotated[voc.TumourProfile, BeforeValidator(_OneOf(voc.TUMOUR_PROFILES))]
 
 Text = Annotated[str, BeforeValidator(_name)]
 ArmName = Annotated[str, BeforeValidator(_arm_name)]
@@ -351,6 +352,10 @@ class Product(_Spec):
     donor_age_years: DonorAge | None = None
     panel: Panel | None = None
     ipc_protocol: IpcProtocolName | None = None
+    # Tumour scenarios only (seed 000 §2.6): the documented direction of the MSCs' paracrine
+    # effect on the tumour, and whether the cells are engineered drug carriers.
+    tumour_profile: TumourProfileName | None = None
+    payload: bool | None = None
     components: Annotated[tuple[Component, ...], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
@@ -515,6 +520,7 @@ class Criteria(_Spec):
     diabetes_duration_years: Range | None = None
     c_peptide_ng_ml: Range | None = None
     insulin_treated: bool | None = None
+    ldl_mg_dl: Range | None = None
 
     @model_validator(mode="after")
     def _plausible(self) -> Self:

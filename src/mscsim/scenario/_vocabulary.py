@@ -33,7 +33,8 @@ SPECIES: tuple[Species, ...] = get_args(Species)
 PLANNED_SPECIES: tuple[str, ...] = ("mouse", "rat")
 
 # MSC sources, plus the non-MSC cells that the seeds' clinical tables also infuse (seed 004
-# Table 2: BM-MNC, HSC), so those trials can be written down as scenarios.
+# Table 2: BM-MNC, HSC), so those trials can be written down as scenarios, and the pancreas that
+# transplanted islets come from (donor, or the patient's own after pancreatectomy; seed 004 §1.2.1).
 Source = Literal[
     "bone_marrow",
     "umbilical_cord",
@@ -43,6 +44,7 @@ Source = Literal[
     "peripheral_blood",
     "bm_mononuclear",
     "hematopoietic",
+    "pancreas",
 ]
 SOURCES: tuple[Source, ...] = get_args(Source)
 SOURCE_ALIASES = MappingProxyType(
@@ -120,6 +122,11 @@ Endpoint = Literal[
     "gad_antibody_pct",
     "insulin_free_pct",
     "insulin_auc",
+    # Aging-disease endpoints beyond the DESIGN list (issue 5): the COPD module's SGRQ-like
+    # quality-of-life proxy, striatal dopamine (% of healthy) and achieved LDL-C.
+    "sgrq",
+    "striatal_dopamine_pct",
+    "ldl_mg_dl",
 ]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 ENDPOINT_ALIASES = MappingProxyType({"tumor_volume_mm3": "tumour_volume_mm3"})
@@ -136,6 +143,11 @@ IpcProtocol = Literal[
 ]
 IPC_PROTOCOLS: tuple[IpcProtocol, ...] = get_args(IpcProtocol)
 
+# Direction of the paracrine effect of MSCs on a tumour (seed 000 §2.6): a documented input of a
+# tumour scenario's product, never a hidden default (physiology/tumour PROFILE_EVIDENCE).
+TumourProfile = Literal["promoting", "suppressing", "neutral"]
+TUMOUR_PROFILES: tuple[TumourProfile, ...] = get_args(TumourProfile)
+
 # Population eligibility criteria. Range criteria are [low, high]; `sex` names one sex;
 # `insulin_treated` is a yes/no. Disease-specific keys are added here (and as a field of
 # `_schema.Criteria`) with their plausible limits below.
@@ -148,6 +160,8 @@ CriterionKey = Literal[
     "diabetes_duration_years",
     "c_peptide_ng_ml",
     "insulin_treated",
+    # Atherosclerosis: untreated LDL-C at enrolment (off lipid-lowering therapy), mg/dL.
+    "ldl_mg_dl",
 ]
 CRITERIA_KEYS: tuple[CriterionKey, ...] = get_args(CriterionKey)
 
@@ -165,6 +179,7 @@ CRITERIA_LIMITS: MappingProxyType[str, tuple[float, float]] = MappingProxyType(
         "hba1c_pct": (3.0, 20.0),
         "diabetes_duration_years": (0.0, 100.0),
         "c_peptide_ng_ml": (0.0, 20.0),
+        "ldl_mg_dl": (10.0, 500.0),
     }
 )
 

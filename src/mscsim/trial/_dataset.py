@@ -63,6 +63,8 @@ def build_dataset(
         attrs = {"units": unit, "long_name": long}
         data_vars[var] = (("patient", "day"), arr.astype(np.float64), attrs)
     for var in VISIT_ONLY:
+        if var not in next(iter(arms.values())).visits:
+            continue  # a disease without meal tests (the aging diseases)
         arr = np.concatenate([r.visits[var] for r in arms.values()], axis=0)
         unit = ENDPOINT_UNITS.get(var) or STATE_UNITS[var]
         attrs = {"units": unit, "long_name": LONG_NAMES.get(var, var)}

@@ -33,11 +33,11 @@ from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import Arm, Scenario, ScenarioError
 from mscsim.trial._analysis import endpoint_table, responder_table
 from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
-from mscsim.trial._check import reference_check
+from mscsim.trial._check import dose_days, reference_check, reference_patients
 from mscsim.trial._dataset import build_dataset
 from mscsim.trial._meal import visit_meal_test
 from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
-from mscsim.trial._support import check_supported, control_arm, is_active
+from mscsim.trial._support import AGING_DISEASES, check_supported, control_arm, is_active
 
 PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm")
 
@@ -65,7 +65,12 @@ class RunResult:
     lock: dict[str, Any] = field(default_factory=dict)
 
 
-def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baseline, np.ndarray]:
+def population_functions(
+    params: ParameterSet,
+) -> tuple[
+    Callable[[dict[str, np.ndarray]], Baseline], Callable[[Baseline], dict[str, np.ndarray]]
+]:
+    """How candidates are built from their random effects, and the values criteria read."""
     v = params.flat()
     sh = shared_constants(v, msc_core.index("target"))
 
@@ -80,6 +85,11 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
             "c_peptide_ng_ml": obs["c_peptide_ng_ml"],
         }
 
+    return build, eligibility_values
+
+
+def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baseline, np.ndarray]:
+    build, eligibility_values = population_functions(params)
     try:
         return sample_eligible(
             scenario.population.n,
@@ -97,7 +107,7 @@ def sample_population(scenario: Scenario, params: ParameterSet) -> tuple[Baselin
         ) from None
 
 
-def _stack(trees: list[Any]) -> Any:
+def stack_patients(trees: list[Any]) -> Any:
     """Concatenate patients of several arms (first axis) in every array of a pytree."""
     return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a]), *trees)
 
@@ -134,6 +144,10 @@ def simulate(scenario: Scenario, *, progress: Progress | None = None) -> RunResu
         from mscsim.trial._t1dm_run import simulate_t1dm
 
         return simulate_t1dm(scenario, progress=progress)
+    if scenario.disease in AGING_DISEASES:
+        from mscsim.trial._aging_run import simulate_aging
+
+        return simulate_aging(scenario, progress=progress)
     params = load_parameters(*PARAMETER_MODULES)
     v = params.flat()
     note = progress or (lambda _msg: None)
@@ -172,7 +186,7 @@ def _simulate_arms(
     """All arms in one fused scan (per-step overhead paid once), then the visit meal tests."""
     n = len(base.patient.weight_kg)
     note(f"simulating {len(pats)} arm(s) x {n} patients")
-    stacked = _stack(pats)
+    stacked = stack_patients(pats)
     dosing = ArmDosing(
         amount=np.stack([d.amount for d in dosings], axis=-1),
         scale=np.concatenate([d.scale for d in dosings]),
@@ -183,12 +197,24 @@ def _simulate_arms(
     carry0 = Carry(base.slow, base.insulin_dose, no_cells, base.g_mean, base.g_fast)
     titr = titration_days(grid, v["titration_interval"])
     kinetics = msc_core.kinetic_matrix(v)
-    rec = simulate_arm(_stack([carry0] * len(pats)), stacked, sh, dosing, grid, titr, kinetics)
+    rec = simulate_arm(
+        stack_patients([carry0] * len(pats)), stacked, sh, dosing, grid, titr, kinetics
+    )
     variables = _records_to_variables(rec, stacked, sh, v)
     visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
     visits = {k: a[:, visit_idx] for k, a in variables.items()}
     note("mixed-meal tests at visits")
     visits.update(_visit_tests(rec, visit_idx, stacked, sh, v))
+    return split_arms(scenario, variables, visits, n)
+
+
+def split_arms(
+    scenario: Scenario,
+    variables: dict[str, np.ndarray],
+    visits: dict[str, np.ndarray],
+    n: int,
+) -> dict[str, ArmResult]:
+    """Per-arm results from arrays whose rows are the arms' patients stacked in scenario order."""
     arms: dict[str, ArmResult] = {}
     for g, arm in enumerate(scenario.arms):
         rows = slice(g * n, (g + 1) * n)
@@ -198,9 +224,6 @@ def _simulate_arms(
             {k: a[rows] for k, a in visits.items()},
         )
     return arms
-
-
-REFERENCE_PATIENTS = 2
 
 
 def _check_arm(
@@ -214,16 +237,8 @@ def _check_arm(
     v: dict[str, float],
     variables: dict[str, np.ndarray],
 ) -> dict[str, Any]:
-    n = len(pat.weight_kg)
-    rng = np.random.default_rng([scenario.population.seed, 20_241_123])
-    patients = sorted(rng.choice(n, size=min(REFERENCE_PATIENTS, n), replace=False).tolist())
-    amount = np.asarray(dosing.amount)
-    doses = {
-        int(d): float(a)
-        for d, a in zip(grid.day[grid.active], amount[grid.active], strict=True)
-        if a != 0.0
-    }
-    live = {d: a * np.asarray(dosing.scale) for d, a in doses.items()}
+    patients = reference_patients(scenario.population.seed, len(pat.weight_kg))
+    live = {d: a * np.asarray(dosing.scale) for d, a in dose_days(dosing.amount, grid).items()}
     out = reference_check(
         arm=arm.name,
         patients=patients,
@@ -248,6 +263,14 @@ def _assemble(
     grid: Grid,
     arms: dict[str, ArmResult],
 ) -> RunResult:
+    responders = responder_arrays(base, arms)
+    return assemble(scenario, params, candidate_ids, grid, arms, ENDPOINT_UNITS, responders)
+
+
+def responder_arrays(
+    base: Baseline, arms: dict[str, ArmResult]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per arm and responder definition: (patients, visits) booleans, NaN where not applicable."""
     treated = base.covariates["insulin_treated"] > 0.5
     responders = {}
     for name, r in arms.items():
@@ -263,7 +286,7 @@ def _assemble(
             "insulin_reduced_at_least_50pct": ins_resp,
             "c_peptide_rise_at_least_10pct": cpep >= 1.1 * cpep[:, :1],
         }
-    return assemble(scenario, params, candidate_ids, grid, arms, ENDPOINT_UNITS, responders)
+    return responders
 
 
 def assemble(

@@ -6,11 +6,13 @@ from mscsim.physiology import msc_core
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS
 from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
 
-SUPPORTED_DISEASES = ("t2dm", "t1dm")
+AGING_DISEASES = ("osteoporosis", "parkinson", "alzheimer", "atherosclerosis", "copd", "tumour")
+SUPPORTED_DISEASES = ("t2dm", "t1dm", *AGING_DISEASES)
 
 
 SUPPORTED_FORMS = ("cells", "placebo")
-T1DM_FORMS = ("cells", "insulin_producing_cells", "placebo")
+T1DM_FORMS = ("cells", "insulin_producing_cells", "islets", "placebo")
+ISLET_SITES = ("portal_vein", "kidney_capsule", "subcutaneous")  # islets module's graft sites
 # Routes with IPC engraftment parameters (product layer, ipc.yaml).
 IPC_ROUTES = ("iv", "portal_vein", "pancreatic_artery", "kidney_capsule", "subcutaneous")
 
@@ -37,11 +39,36 @@ T1DM_ENDPOINTS = (
     "homa_ir",
     "cpgr",
 )
-ENDPOINTS_OF = {"t2dm": T2DM_ENDPOINTS, "t1dm": T1DM_ENDPOINTS}
-STANDARD_OF_CARE_OF: dict[str, tuple[str, ...]] = {"t2dm": T2DM_STANDARD_OF_CARE, "t1dm": ()}
+# Aging diseases (issue 5): each adapter in trial/_aging reports exactly these endpoints and
+# models exactly these background therapies (tests/test_aging_trials.py checks both).
+AGING_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "osteoporosis": ("bmd_lumbar_g_cm2",),
+    "parkinson": ("updrs3", "striatal_dopamine_pct"),
+    "alzheimer": ("mmse",),
+    "atherosclerosis": ("pav_pct", "ldl_mg_dl"),
+    "copd": ("fev1_ml", "sgrq"),
+    "tumour": ("tumour_volume_mm3",),
+}
+AGING_STANDARD_OF_CARE: dict[str, tuple[str, ...]] = {
+    "osteoporosis": (),
+    "parkinson": ("levodopa",),
+    "alzheimer": (),
+    "atherosclerosis": ("statin",),
+    "copd": ("bronchodilator",),
+    "tumour": (),
+}
+# Eligibility keys every aging cohort has (a disease adds its own, e.g. ldl_mg_dl).
+AGING_CRITERIA = ("age_years", "sex", "weight_kg")
+AGING_ONLY_CRITERIA = ("ldl_mg_dl",)
+ENDPOINTS_OF = {"t2dm": T2DM_ENDPOINTS, "t1dm": T1DM_ENDPOINTS, **AGING_ENDPOINTS}
+STANDARD_OF_CARE_OF: dict[str, tuple[str, ...]] = {
+    "t2dm": T2DM_STANDARD_OF_CARE,
+    "t1dm": (),
+    **AGING_STANDARD_OF_CARE,
+}
 
 
-NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic")
+NON_MSC_SOURCES = ("bm_mononuclear", "hematopoietic", "pancreas")
 
 
 MSC_SOURCES = tuple(s for s in SOURCES if s not in NON_MSC_SOURCES)
@@ -80,14 +107,30 @@ def check_supported(scenario: Scenario) -> None:
                 f"its endpoints: {', '.join(endpoints)}",
             )
     therapies = STANDARD_OF_CARE_OF[scenario.disease]
+    no_therapy = (
+        "none (insulin is part of the module)" if scenario.disease == "t1dm" else "none modelled"
+    )
     for j, therapy in enumerate(scenario.standard_of_care):
         if therapy not in therapies:
             raise _unsupported(
                 ("standard_of_care", j),
                 therapy,
                 f"not a background therapy of the {scenario.disease} module; "
-                f"its therapies: {', '.join(therapies) or 'none (insulin is part of the module)'}",
+                f"its therapies: {', '.join(therapies) or no_therapy}",
             )
+    _check_tumour_only_attributes(scenario)
+    if scenario.disease not in AGING_DISEASES:
+        for key, value in scenario.population.criteria.items():
+            if key in AGING_ONLY_CRITERIA:
+                raise _unsupported(
+                    ("population", "criteria", key),
+                    list(value) if isinstance(value, tuple) else value,
+                    f"not a criterion of the {scenario.disease} population (an "
+                    f"atherosclerosis cohort key)",
+                )
+    if scenario.disease in AGING_DISEASES:
+        _check_aging(scenario)
+        return
     if scenario.disease == "t1dm":
         _check_t1dm_arms(scenario)
         return
@@ -120,6 +163,71 @@ def check_supported(scenario: Scenario) -> None:
                 f"not yet supported for {scenario.disease}; "
                 f"supported: {', '.join(msc_core.SUPPORTED_ROUTES)}",
             )
+
+
+def _check_tumour_only_attributes(scenario: Scenario) -> None:
+    for i, arm in enumerate(scenario.arms):
+        for key in ("tumour_profile", "payload"):
+            value = getattr(arm.product, key, None) if arm.product is not None else None
+            if value is not None and scenario.disease != "tumour":
+                raise _unsupported(
+                    ("arms", i, "product", key),
+                    value,
+                    f"only for disease tumour (the direction of the MSC effect on a tumour), "
+                    f"not {scenario.disease}",
+                )
+
+
+def _check_aging(scenario: Scenario) -> None:
+    """Aging diseases: MSC cells or exosomes by the routes the disease's exposure model covers."""
+    from mscsim.trial._aging import disease_model  # lazy: only aging scenarios need it
+
+    model = disease_model(scenario.disease)
+    criteria = (*AGING_CRITERIA, *model.criteria)
+    for key, value in scenario.population.criteria.items():
+        if key not in criteria:
+            raise _unsupported(
+                ("population", "criteria", key),
+                value if not isinstance(value, tuple) else list(value),
+                f"not a criterion of the {scenario.disease} cohort; its criteria: "
+                f"{', '.join(criteria)}",
+            )
+    forms = (*model.routes, "placebo")
+    for i, arm in enumerate(scenario.arms):
+        if arm.product is None or arm.regimen is None:
+            continue
+        if arm.product.components:
+            raise _unsupported(
+                ("arms", i, "product", "components"),
+                len(arm.product.components),
+                f"combined products are not yet supported for {scenario.disease}",
+            )
+        form = str(arm.product.form)
+        if form not in forms:
+            raise _unsupported(
+                ("arms", i, "product", "form"),
+                form,
+                f"not yet supported for {scenario.disease}; supported: {', '.join(forms)}",
+            )
+        if form != "placebo" and arm.product.source not in MSC_SOURCES:
+            raise _unsupported(
+                ("arms", i, "product", "source"),
+                arm.product.source,
+                f"non-MSC cells are not yet supported for {scenario.disease}; "
+                f"supported: {', '.join(MSC_SOURCES)}",
+            )
+        routes = model.routes.get(
+            form, tuple(sorted({r for rs in model.routes.values() for r in rs}))
+        )
+        if arm.regimen.route not in routes:
+            raise _unsupported(
+                ("arms", i, "regimen", "route"),
+                arm.regimen.route,
+                f"not yet supported for {form} in {scenario.disease}; supported: "
+                f"{', '.join(routes)}",
+            )
+        if model.check_arm is not None:
+            model.check_arm(i, arm)
 
 
 def _check_t1dm_arms(scenario: Scenario) -> None:
@@ -160,7 +268,16 @@ def _check_t1dm_arms(scenario: Scenario) -> None:
                     f"insulin-producing cells are induced from MSCs; sources: "
                     f"{', '.join(MSC_SOURCES)}",
                 )
-            allowed = IPC_ROUTES if form == "insulin_producing_cells" else msc_core.SUPPORTED_ROUTES
+            if (form == "islets") != (source == "pancreas"):
+                raise _unsupported(
+                    (*at, "source" if form == "islets" else "form"),
+                    source if form == "islets" else form,
+                    "islets come from a pancreas: form islets goes with source pancreas",
+                )
+            allowed = {
+                "insulin_producing_cells": IPC_ROUTES,
+                "islets": ISLET_SITES,
+            }.get(form, msc_core.SUPPORTED_ROUTES)
             if route not in allowed:
                 where = (
                     (*at, "route") if arm.product.components else ("arms", i, "regimen", "route")

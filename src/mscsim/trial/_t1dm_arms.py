@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,13 +27,19 @@ from mscsim.engine._fast import ArmDosing
 from mscsim.engine._schedule import Grid, per_day
 from mscsim.params import load_module, value_in
 from mscsim.physiology import msc_core
-from mscsim.physiology.t1dm._clinical import IPC_INFLOW, N_MSC_COMPARTMENTS, T1Patient
+from mscsim.physiology.islets._graft import GraftSpec, setup_for
+from mscsim.physiology.t1dm._clinical import (
+    IPC_INFLOW,
+    ISLET_INFLOW,
+    N_MSC_COMPARTMENTS,
+    T1Patient,
+)
 from mscsim.product._ipc import induced_yield, ipc_insulin_secretion, tumourigenicity_risk
 from mscsim.scenario import Arm
 from mscsim.trial._support import NON_MSC_SOURCES, is_placebo
 
 F64 = NDArray[np.float64]
-N_CHANNELS = N_MSC_COMPARTMENTS + 1  # MSC compartments + IPCs settling into their graft
+N_CHANNELS = N_MSC_COMPARTMENTS + 2  # MSC compartments + IPCs and islets settling in grafts
 
 # Induction protocol used when a scenario names none: the seed's protocol for that cell source
 # (Table 1; adipose: the Trivedi/Thakkar team's, whose cells were infused in Table 2 row 5).
@@ -99,7 +106,7 @@ def parts(arm: Arm) -> list[Part]:
 
 def msc_equivalence(part: Part, v: Mapping[str, float]) -> float:
     """Secretome of one live cell of this population relative to one MSC."""
-    if part.source == "hematopoietic":
+    if part.source == "hematopoietic" or part.form == "islets":
         return 0.0
     if part.source == "bm_mononuclear":
         return v["bm_mnc_msc_equivalence"]
@@ -166,6 +173,7 @@ def arm_inputs(
     msc_equivalent = 0.0
     ipc_engrafted = 0.0
     signals: list[dict[str, object]] = []
+    islet_parts: list[tuple[Part, Any]] = []
     ps = parts(arm)
     if not ps or arm.regimen is None:
         return pat, _no_dosing(grid, n), {}
@@ -189,6 +197,17 @@ def arm_inputs(
             msc_equivalent += float(np.mean(live * eq))
         if part.source == "hematopoietic":
             pat = pat._replace(conditioning_start=np.full(n, float(days[0])))
+        if part.form == "islets":
+            # Host glucose comes from the patient; the spec's own glucose is not used here.
+            spec = GraftSpec(
+                islets=part.dose,
+                site=part.route,  # type: ignore[arg-type]  # checked: _support.ISLET_SITES
+                species="human",
+                glucose_mg_dl=100.0,
+            )
+            setup = setup_for(spec, v)
+            route[:, ISLET_INFLOW] += float(setup.bed)
+            islet_parts.append((part, setup))
     # Potency (source, passage, priming) of the product's MSCs, else of its other secreting cells.
     secreting = [p for p in ps if msc_equivalence(p, v) > 0.0]
     msc_parts = [p for p in secreting if p.source not in NON_MSC_SOURCES]
@@ -209,6 +228,8 @@ def arm_inputs(
                 licensing_pre=ones * pot.preconditioning_licensing,
             )
         )
+    if islet_parts:
+        pat = _with_islet_graft(pat, islet_parts, lead, days[0], v)
     amount = per_day(dict.fromkeys(days, 1.0), grid)
     summary: dict[str, object] = {
         "msc_equivalent_cells_per_dose": msc_equivalent,
@@ -220,6 +241,33 @@ def arm_inputs(
     return pat, ArmDosing(amount, np.ones(n), route), summary
 
 
+def _with_islet_graft(
+    pat: T1Patient,
+    islet_parts: list[tuple[Part, Any]],
+    lead: Part | None,
+    day: int,
+    v: Mapping[str, float],
+) -> T1Patient:
+    """The arm's islet graft: one bed at one site (the islets of all its components)."""
+    sites = {p.route for p, _ in islet_parts}
+    if len(sites) > 1:
+        raise ValueError(f"islets go to one graft site per arm, got {sorted(sites)}")
+    n = len(pat.base.weight_kg)
+    setup = islet_parts[0][1]._replace(bed=sum(float(s.bed) for _, s in islet_parts))
+    if lead is not None:
+        # Co-transplanted MSCs help the graft with the potency of the arm's MSC product.
+        setup = setup._replace(
+            potency_trophic=float(pat.base.potency_tro[0]),
+            potency_immune=float(pat.base.potency_imm[0]),
+        )
+    as_arrays = type(setup)(*(np.full(n, float(x)) for x in setup))
+    return pat._replace(
+        graft_setup=as_arrays,
+        graft_site_liver=np.full(n, 1.0 if islet_parts[0][0].route == "portal_vein" else 0.0),
+        islet_day=np.full(n, float(day)),
+    )
+
+
 def _no_dosing(grid: Grid, n: int) -> ArmDosing:
     return ArmDosing(np.zeros(grid.day.shape), np.zeros(n), np.zeros((n, N_CHANNELS)))
 
@@ -229,6 +277,7 @@ def kinetics(v: Mapping[str, float]) -> F64:
     a = np.zeros((N_CHANNELS, N_CHANNELS))
     a[:N_MSC_COMPARTMENTS, :N_MSC_COMPARTMENTS] = msc_core.kinetic_matrix(v)
     a[IPC_INFLOW, IPC_INFLOW] = -np.log(2.0) / v["ipc_inflow_half_life"]
+    a[ISLET_INFLOW, ISLET_INFLOW] = a[IPC_INFLOW, IPC_INFLOW]
     return a
 
 

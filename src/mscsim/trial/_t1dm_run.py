@@ -38,12 +38,21 @@ from mscsim.physiology.t2dm._baseline import shared_constants
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
 from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import Scenario, ScenarioError
+from mscsim.trial._check import dose_days, reference_patients
 from mscsim.trial._meal import visit_meal_test
-from mscsim.trial._run import ArmResult, Progress, RunResult, assemble, platform_scope
+from mscsim.trial._run import (
+    ArmResult,
+    Progress,
+    RunResult,
+    assemble,
+    platform_scope,
+    split_arms,
+    stack_patients,
+)
 from mscsim.trial._support import is_active
 from mscsim.trial._t1dm_arms import N_CHANNELS, arm_inputs, kinetics
 
-PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm", "t1dm_immune", "t1dm", "ipc")
+PARAMETER_MODULES = ("topp2000", "msc_core", "t2dm", "t1dm_immune", "t1dm", "ipc", "islets")
 
 T1DM_ENDPOINT_UNITS: dict[str, str] = {
     **{k: u for k, u in ENDPOINT_UNITS.items() if k != "treg_pct"},
@@ -81,7 +90,9 @@ def observables(
     v: Mapping[str, float],
 ) -> dict[str, Any]:
     """Endpoint values (units of T1DM_ENDPOINT_UNITS) from states, dose and glucose."""
-    obs = fasting_observables(secreting(state, pat), dose, g_fast, g_mean, pat.base, sh.base, np)
+    obs = fasting_observables(
+        secreting(state, pat, sh), dose, g_fast, g_mean, pat.base, sh.base, np
+    )
     obs.pop("treg_pct")
     obs["gad_antibody_pct"] = 100.0 * np.asarray(state.gad)
     free = np.asarray(dose) < v["t1d_insulin_free_threshold"] * np.asarray(pat.base.weight_kg)
@@ -123,8 +134,11 @@ def sample_population(
         pat, state, dose, cov = at_diagnosis(z, {**v, "t1d_duration_max": cap}, sh, onset)
         state, dose = _burn_in(pat, state, dose, sh, v)
         # Enrolment: the clock runs for everyone from now on; the GAD proxy is 100% today.
+        # The progenitor pool for neogenesis keeps shrinking with the years since diagnosis.
         pat = pat._replace(
-            clock_stop=np.full_like(pat.clock_stop, np.inf), teff_ref=state.lymph.teff_ln
+            base=pat.base._replace(duration0_years=cov["diabetes_duration_years"]),
+            clock_stop=np.full_like(pat.clock_stop, np.inf),
+            teff_ref=state.lymph.teff_ln,
         )
         state = state._replace(gad=np.ones_like(state.gad))
         g_mean = _fasting(state, dose, np.full(len(dose), 150.0), pat, sh, which=0)
@@ -171,7 +185,7 @@ def simulate_arms(
     pats = [i[0] for i in inputs]
     dosings = [i[1] for i in inputs]
     n = len(pop.dose)
-    stacked = _stack(pats)
+    stacked = stack_patients(pats)
     dosing = ArmDosing(
         amount=np.stack([d.amount for d in dosings], axis=-1),
         scale=np.concatenate([d.scale for d in dosings]),
@@ -181,7 +195,7 @@ def simulate_arms(
     carry0 = Carry(pop.state, pop.dose, np.zeros((n, N_CHANNELS)), pop.g_mean, pop.g_fast)
     titr = titration_days(grid, v["titration_interval"])
     rec = simulate_arm(
-        _stack([carry0] * len(pats)),
+        stack_patients([carry0] * len(pats)),
         stacked,
         sh,
         dosing,
@@ -220,15 +234,10 @@ def visit_tests(
     """Mixed-meal test at each visit (states of that day frozen; IPC grafts count as beta cells)."""
     sel = jax.tree_util.tree_map(lambda a: np.asarray(a)[idx], rec)
     pat_v = jax.tree_util.tree_map(lambda a: np.broadcast_to(a, sel.dose.shape), pat)
-    sec = secreting(sel.slow, pat_v)
+    sec = secreting(sel.slow, pat_v, sh)
     return visit_meal_test(sec, sel.dose, sel.g_fast, pat_v.base, sh.base, v)
 
 
-def _stack(trees: list[Any]) -> Any:
-    return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a]), *trees)
-
-
-REFERENCE_PATIENTS = 2
 CHECKED_ENDPOINTS = ("hba1c_pct", "fpg_mmol_l", "c_peptide_ng_ml", "insulin_iu_day")
 # Deviations are relative to the reference value, or to the smallest difference that matters
 # clinically when the value itself is near zero: a pen dials whole units, and C-peptide assays
@@ -250,17 +259,12 @@ def reference_check(
     engine: dict[str, np.ndarray],
 ) -> dict[str, Any]:
     """Re-simulate a few random patients of one arm on the SciPy reference path."""
-    n = len(pop.dose)
-    rng = np.random.default_rng([scenario.population.seed, 20_241_123])
-    patients = sorted(rng.choice(n, size=min(REFERENCE_PATIENTS, n), replace=False).tolist())
-    amount = np.asarray(dosing.amount)
+    patients = reference_patients(scenario.population.seed, len(pop.dose))
+    doses = dose_days(dosing.amount, grid)
     worst = (0.0, "", 0.0)
     for k in patients:
-        cells = {
-            int(d): a * float(np.asarray(dosing.scale)[k]) * np.asarray(dosing.route)[k]
-            for d, a in zip(grid.day[grid.active], amount[grid.active], strict=True)
-            if a != 0.0
-        }
+        scale, route = float(np.asarray(dosing.scale)[k]), np.asarray(dosing.route)[k]
+        cells = {d: a * scale * route for d, a in doses.items()}
         p = patient_at(pat, k)
         y0 = jax.tree_util.tree_map(lambda a, k=k: float(np.asarray(a)[k]), pop.state)
         ref = simulate_reference_t1dm(
@@ -310,20 +314,13 @@ def simulate_t1dm(scenario: Scenario, *, progress: Progress | None = None) -> Ru
         n = len(pop.dose)
         note(f"simulating {len(scenario.arms)} arm(s) x {n} patients")
         pats, dosings, rec, summaries = simulate_arms(scenario, pop, sh, grid, v)
-        stacked = _stack(pats)
+        stacked = stack_patients(pats)
         variables = record_variables(rec, stacked, sh, v)
         visit_idx = np.searchsorted(grid.record_days, [round(d) for d in scenario.visits_days])
         visits = {k: a[:, visit_idx] for k, a in variables.items()}
         note("mixed-meal tests at visits")
         visits.update(visit_tests(rec, visit_idx, stacked, sh, v))
-        arms: dict[str, ArmResult] = {}
-        for g, arm in enumerate(scenario.arms):
-            rows = slice(g * n, (g + 1) * n)
-            arms[arm.name] = ArmResult(
-                arm.name,
-                {k: a[rows] for k, a in variables.items()},
-                {k: a[rows] for k, a in visits.items()},
-            )
+        arms = split_arms(scenario, variables, visits, n)
         treated = [g for g, arm in enumerate(scenario.arms) if is_active(arm)]
         g = treated[0] if treated else 0
         name = scenario.arms[g].name

@@ -5,8 +5,9 @@
 - Lemaire 2004 (responding and active osteoblasts, active osteoclasts; RANK/RANKL/OPG and PTH;
   BIOMD0000000278), with RANKL, OPG and PTH dosing rates as inputs.
 - A lumbar-spine BMD read-out: relative bone mass scaled to a reference BMD (g/cm^2).
-
-No MSC coupling yet.
+- An osteoporosis patient on the Komarova base (`_patient`): the formation deficit of the
+  patients' own BM-MSCs (seed 000 §2.1) and the MSC terms (osteoblast differentiation, paracrine
+  growth factors, exosomal miRNAs); exploratory.
 """
 
 from mscsim.physiology.osteoporosis._bmd import (
@@ -44,6 +45,16 @@ from mscsim.physiology.osteoporosis._lemaire import (
     simulate_lemaire,
     tgfb_occupancy,
 )
+from mscsim.physiology.osteoporosis._patient import (
+    OsteoMscEffects,
+    OsteoParams,
+    OsteoporosisResult,
+    formation_deficit_for_loss,
+    osteo_initial_state,
+    osteo_params,
+    osteo_rates,
+    simulate_osteoporosis,
+)
 
 __all__ = [
     "KOMAROVA_SBML_INITIAL",
@@ -60,6 +71,10 @@ __all__ = [
     "LemaireParams",
     "LemaireResult",
     "LemaireState",
+    "OsteoMscEffects",
+    "OsteoParams",
+    "OsteoporosisResult",
+    "formation_deficit_for_loss",
     "komarova_initial_state",
     "komarova_params",
     "komarova_rates",
@@ -69,10 +84,14 @@ __all__ = [
     "lemaire_rates",
     "lumbar_spine_bmd",
     "lumbar_spine_t_score",
+    "osteo_initial_state",
+    "osteo_params",
+    "osteo_rates",
     "pth_occupancy",
     "rankl_occupancy",
     "simulate_komarova",
     "simulate_lemaire",
+    "simulate_osteoporosis",
     "tgfb_occupancy",
     "young_adult_lumbar_bmd",
 ]

@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from mscsim.physiology.islets._graft import Graft, Setup
+from mscsim.physiology.islets._graft import shared_constants as graft_constants
 from mscsim.physiology.t1dm._clinical import Lymph, T1Patient, T1Shared, T1State
 from mscsim.physiology.t1dm._immune import (
     AntigenPresentation,
@@ -79,6 +81,17 @@ def t1_shared(v: Mapping[str, float], base: Shared, p: ImmuneParams) -> T1Shared
         conditioning_treg_rate=-math.log(v["hsc_conditioning_treg_residual"]) / days,
         conditioning_days=days,
         ipc_inflow_rate=math.log(2.0) / v["ipc_inflow_half_life"],
+        graft=graft_constants(v),
+        mg_per_islet=base.beta_healthy / v["t1d_islets_per_pancreas"],
+    )
+
+
+def no_graft(n: int, glucose_reference: float) -> Setup:
+    """An empty islet graft bed (arms without islets); glucotoxicity is still read against the
+    human reference glucose, so an empty graft's rates stay finite (0 x finite)."""
+    zeros = np.zeros(n)
+    return Setup(*(zeros for _ in Setup._fields))._replace(
+        glucose_reference=zeros + glucose_reference, secretion_ec50=zeros + glucose_reference
     )
 
 
@@ -178,6 +191,9 @@ def at_diagnosis(
         ipc_graft_decay=zeros,
         conditioning_start=zeros + np.inf,
         clock_stop=np.round(duration * 365.25),
+        graft_setup=no_graft(n, v["graft_glucose_reference_human"]),
+        graft_site_liver=zeros,
+        islet_day=zeros + np.inf,
     )
     slow = Slow(
         beta_mass=beta0,
@@ -188,7 +204,9 @@ def at_diagnosis(
         treg_pct=ones * v["treg_pct_t2dm"],
     )
     lymph = Lymph(*(ones * x for x in onset[:6]))
-    state = T1State(slow=slow, lymph=lymph, gad=ones, ipc_graft=zeros)
+    state = T1State(
+        slow=slow, lymph=lymph, gad=ones, ipc_graft=zeros, islets=Graft(zeros, zeros, zeros, zeros)
+    )
     covariates = {
         "age_years": age,
         "female": female,

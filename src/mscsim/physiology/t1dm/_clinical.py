@@ -26,6 +26,9 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
+from mscsim.physiology import msc_core
+from mscsim.physiology.islets._graft import Graft, Setup, graft_rates, insulin_delivery
+from mscsim.physiology.islets._graft import Shared as GraftShared
 from mscsim.physiology.t1dm._immune import ImmuneParams, ImmuneState, MscEffects, immune_rates
 from mscsim.physiology.t2dm._equations import (
     Array,
@@ -42,7 +45,9 @@ from mscsim.physiology.t2dm._equations import (
 
 N_MSC_COMPARTMENTS = 6  # blood, lung, liver, spleen, target, other (msc_core.COMPARTMENTS)
 IPC_INFLOW = N_MSC_COMPARTMENTS  # channel of infused IPCs on their way into a graft
+ISLET_INFLOW = N_MSC_COMPARTMENTS + 1  # channel of infused islets (IEQ) on their way to the graft
 CONDITIONING_EDGE_DAYS = 0.5
+LIVER, DEPOT = msc_core.index("liver"), msc_core.index("other")  # graft sites' MSCs
 
 
 class T1Shared(NamedTuple):
@@ -55,7 +60,9 @@ class T1Shared(NamedTuple):
     conditioning_rate: float  # 1/day, effector T-cell and APC kill during conditioning
     conditioning_treg_rate: float  # 1/day, regulatory T-cell kill (rabbit ATG spares Tregs)
     conditioning_days: float  # days
-    ipc_inflow_rate: float  # 1/day, infused IPCs settling into their graft
+    ipc_inflow_rate: float  # 1/day, infused IPCs (and islets) settling into their graft
+    graft: GraftShared  # islet graft constants (islets.yaml)
+    mg_per_islet: float  # Topp beta-cell mass of one islet equivalent
 
 
 class T1Patient(NamedTuple):
@@ -66,6 +73,9 @@ class T1Patient(NamedTuple):
     ipc_graft_decay: Array  # 1/day, loss of the IPC graft (route of the arm's IPCs)
     conditioning_start: Array  # day conditioning starts (inf: no HSC transplant)
     clock_stop: Array  # day after which nothing changes (burn-in to each patient's enrolment)
+    graft_setup: Setup  # the arm's islet graft: bed, site oxygen and vessels, MSC potency
+    graft_site_liver: Array  # 1: islets in the liver (portal vein), 0: at a depot site
+    islet_day: Array  # day of islet transplantation (inf: none)
 
 
 class Lymph(NamedTuple):
@@ -84,17 +94,21 @@ class T1State(NamedTuple):
     lymph: Lymph
     gad: Array  # GAD-antibody proxy relative to enrolment (1 = 100%)
     ipc_graft: Array  # engrafted insulin-positive IPCs (cells)
+    islets: Graft  # transplanted islet graft (islets.yaml model; its msc field is unused)
 
 
-def secreting(y: T1State, pat: T1Patient) -> Slow:
-    """Slow states with engrafted IPCs counted as beta-cell mass (for glucose, HOMA, C-peptide)."""
-    return y.slow._replace(beta_mass=y.slow.beta_mass + y.ipc_graft * pat.ipc_mg_per_cell)
+def secreting(y: T1State, pat: T1Patient, sh: T1Shared) -> Slow:
+    """Slow states with engrafted IPCs and perfused islets counted as beta-cell mass (glucose,
+    HOMA, C-peptide). An islet's insulin reaches the blood only as its vessels grow back."""
+    perfused = y.islets.islets * insulin_delivery(y.islets.vascularisation, sh.graft)
+    extra = y.ipc_graft * pat.ipc_mg_per_cell + perfused * sh.mg_per_islet
+    return y.slow._replace(beta_mass=y.slow.beta_mass + extra)
 
 
 def t1_glucose(
     y: T1State, dose: Any, pat: T1Patient, sh: T1Shared, g0: Any, *, which: int, iters: int, xp: Any
 ) -> Any:
-    s = secreting(y, pat)
+    s = secreting(y, pat, sh)
     c_endo = endogenous_insulin_coeff(s.beta_mass, s.beta_function, sh.base)
     r = glucose_appearance(pat.base, sh.base)[which]
     i_exo = pat.base.c_exo * dose
@@ -136,11 +150,14 @@ def t1_rates(
     """d/dt of every T1DM state at day-mean glucose g (cells: live cells per channel or None)."""
     if cells is None:
         sig = Signals(0.0, 0.0, 1.0)
-        inflow = 0.0
+        inflow = islet_inflow = graft_msc = 0.0
     else:
         msc = cells[..., :N_MSC_COMPARTMENTS]
         sig = msc_signals(msc, y.slow.m1_fraction / sh.base.m1_healthy, pat.base, sh.base, xp)
         inflow = sh.ipc_inflow_rate * cells[..., IPC_INFLOW]
+        islet_inflow = sh.ipc_inflow_rate * cells[..., ISLET_INFLOW]
+        w = pat.graft_site_liver
+        graft_msc = w * cells[..., LIVER] + (1.0 - w) * cells[..., DEPOT]
     d_slow = slow_rates(y.slow, g, t, sig, pat.base, sh.base, xp)
 
     p = sh.immune._replace(beta_killing=sh.immune.beta_killing * pat.kill_factor)
@@ -164,12 +181,41 @@ def t1_rates(
     d_gad = sh.gad_rate * (y.lymph.teff_ln / pat.teff_ref - y.gad)
     d_ipc = inflow - pat.ipc_graft_decay * y.ipc_graft
 
+    d_islets = islet_graft_rates(y.islets, g, t, graft_msc, islet_inflow, pat, sh, xp)
+
     on = xp.where(t < pat.clock_stop, 1.0, 0.0)
     return T1State(
         Slow(*(on * d for d in d_slow)),
         Lymph(*(on * d for d in d_lymph)),
         on * d_gad,
         on * d_ipc,
+        Graft(*(on * d for d in d_islets)),
+    )
+
+
+def islet_graft_rates(
+    y: Graft,
+    g: Any,
+    t: Any,
+    msc_at_site: Any,
+    inflow: Any,
+    pat: T1Patient,
+    sh: T1Shared,
+    xp: Any,
+) -> Graft:
+    """The islet graft (seed 004 §1.2.1; islets module) in the patient's own glucose.
+
+    Co-transplanted MSCs are the live MSCs at the graft site (liver for the portal vein, the
+    depot compartment for kidney capsule or subcutaneous tissue), so the MSC core's kinetics
+    set how long they help. Vessels start growing in when the islets arrive (smooth step).
+    """
+    graft = graft_rates(y._replace(msc=msc_at_site), g, pat.graft_setup, sh.graft, xp)
+    arrived = 1.0 / (1.0 + xp.exp(-(t - pat.islet_day) / CONDITIONING_EDGE_DAYS))
+    return Graft(
+        islets=graft.islets + inflow,
+        vascularisation=arrived * graft.vascularisation,
+        lymphocytes=graft.lymphocytes,
+        msc=0.0 * y.msc,
     )
 
 
