@@ -55,6 +55,7 @@ SEED_TABLES = {"000": frozenset(), "004": frozenset({1, 2, 3})}
 _T2DM_EQUATIONS = "mscsim.physiology.t2dm._equations"
 _T1DM_IMMUNE = "mscsim.physiology.t1dm._immune"
 _ISLET_GRAFT = "mscsim.physiology.islets._graft"
+_T1DM_CLINICAL = "mscsim.physiology.t1dm._clinical"
 _TUMOUR = "mscsim.physiology.tumour._msc_effects"
 _MACROPHAGE = "mscsim.physiology.immune._frank2021"
 _PARKINSON = "mscsim.physiology.parkinson._equations"
@@ -90,6 +91,10 @@ IMPLEMENTED: dict[str, dict[str, str]] = {
         "islet_revascularisation_vegf": _ISLET_GRAFT,
         "islet_trophic_support": _ISLET_GRAFT,
         "islet_rejection_suppression": _ISLET_GRAFT,
+        "conditioning": _T1DM_CLINICAL,
+        "islet_graft_rates": _T1DM_CLINICAL,
+        "ipc_mg_per_cell": "mscsim.trial._t1dm_arms",
+        "tumourigenicity_risk": "mscsim.product._ipc",
     },
     "tumour": {
         "angiogenesis": _TUMOUR,
@@ -311,7 +316,9 @@ def test_each_model_term_exists_in_its_source_module(graph: MechanismGraph) -> N
 
 def test_t1dm_graph_covers_every_coupling_of_its_modules() -> None:
     terms = load_mechanisms("t1dm").model_terms()
-    assert set(ImmuneEffects._fields) | set(GraftEffects._fields) == terms
+    couplings = set(ImmuneEffects._fields) | set(GraftEffects._fields)
+    clinical = {"conditioning", "islet_graft_rates", "ipc_mg_per_cell", "tumourigenicity_risk"}
+    assert couplings | clinical == terms
 
 
 def test_tumour_graph_covers_both_directions_and_the_carrier() -> None:
