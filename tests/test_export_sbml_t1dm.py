@@ -25,7 +25,6 @@ from typer.testing import CliRunner
 from mscsim.cli import app
 from mscsim.engine._reference_t1dm import simulate_reference_t1dm
 from mscsim.export._sbml import export_sbml
-from mscsim.export._sbml_common import ExportError
 from mscsim.export._sbml_t1dm import (
     CHANNEL_IDS,
     LYMPH_IDS,
@@ -41,7 +40,7 @@ from mscsim.physiology.t2dm._equations import (
     glucose_appearance,
     secretion_fraction,
 )
-from mscsim.scenario import Scenario, ScenarioError, parse_scenario
+from mscsim.scenario import Scenario, parse_scenario
 from mscsim.trial import simulate
 from mscsim.trial._t1dm_arms import kinetics
 from mscsim.trial._t1dm_run import RELATIVE_TO_AT_LEAST, observables, t1_setup
@@ -412,14 +411,12 @@ def test_cli_bad_arm_or_patient_is_one_line_exit_2(
     assert not out.exists()
 
 
-def test_other_diseases_are_refused_in_one_line() -> None:
+def test_other_diseases_go_to_their_own_export() -> None:
     d = _scenario_dict()
     d["disease"] = "osteoporosis"
     d["population"]["criteria"] = {}
     d["arms"] = [MSC, {"name": "control", "regimen": None}]
     d["endpoints"] = ["bmd_lumbar_g_cm2"]
     scenario = parse_scenario(yaml.safe_dump(d))
-    # Whether or not `mscsim run` simulates the disease yet, the export refuses it in one line.
-    with pytest.raises((ScenarioError, ExportError)) as info:
-        export_sbml(scenario, "bm_msc", 0)
-    assert len(str(info.value).splitlines()) == 1 and "osteoporosis" in str(info.value)
+    # Aging diseases have their own export (tests/test_export_sbml_aging.py).
+    assert 'id="mscsim_osteoporosis_bm_msc_patient_0"' in export_sbml(scenario, "bm_msc", 0)

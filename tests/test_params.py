@@ -51,3 +51,13 @@ def test_references_resolve_to_citations() -> None:
     refs = load_references()
     assert "Topp" in refs["topp2000"].citation
     assert all(r.citation for r in refs.values())
+
+
+def test_a_bare_particle_is_a_counted_particle_not_a_fraction_of_a_mole() -> None:
+    from mscsim.params import unit_registry
+
+    ureg = unit_registry()
+    assert (
+        ureg.Quantity(1, "particle").dimensionality == ureg.Quantity(1, "particles").dimensionality
+    )
+    assert ureg.Quantity(1, "particle").dimensionality != ureg.Quantity(1, "mol").dimensionality

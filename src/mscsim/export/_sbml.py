@@ -76,6 +76,7 @@ from mscsim.physiology.t2dm._equations import (
     secretion_fraction,
 )
 from mscsim.scenario import Scenario
+from mscsim.trial._aging import AGING_DISEASES
 from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
 from mscsim.trial._run import PARAMETER_MODULES, sample_population
 from mscsim.trial._support import check_supported
@@ -190,7 +191,7 @@ class PatientModel:
     standard_of_care: tuple[str, ...]
 
 
-EXPORTED_DISEASES = ("t2dm", "t1dm")
+EXPORTED_DISEASES = ("t2dm", "t1dm", *AGING_DISEASES)
 
 
 def arm_patient_models(
@@ -260,6 +261,10 @@ def export_sbml(scenario: Scenario, arm_name: str, patient_index: int) -> str:
         from mscsim.export._sbml_t1dm import export_sbml_t1dm
 
         return export_sbml_t1dm(scenario, arm_name, patient_index)
+    if scenario.disease in AGING_DISEASES:
+        from mscsim.export._sbml_aging import export_sbml_aging
+
+        return export_sbml_aging(scenario, arm_name, patient_index)
     params, models = arm_patient_models(scenario, arm_name)
     return sbml_model(models[patient_index], params)
 

@@ -65,6 +65,7 @@ _SBML_KINDS: Mapping[str, tuple[int, float]] = {
     "mole": (libsbml.UNIT_KIND_MOLE, 1.0),
     "IU": (libsbml.UNIT_KIND_MOLE, 6.0e-9),
     "cell": (libsbml.UNIT_KIND_ITEM, 1.0),
+    "particle": (libsbml.UNIT_KIND_ITEM, 1.0),  # exosomes, virus units
 }
 
 
@@ -485,8 +486,9 @@ class SbmlBuilder:
         for field, sid in STATE_IDS.items():
             self.state(sid, getattr(slow0, field), _STATE_UNITS[sid], rates[sid], notes[sid])
 
-    def msc_states(self) -> None:
-        """Live MSCs per compartment: first-order transit and clearance (msc_core kinetics)."""
+    def msc_states(self, target_name: str = "pancreas") -> None:
+        """Live MSCs per compartment: first-order transit and clearance (msc_core kinetics);
+        `target_name`: the organ of the core's target compartment."""
         msc_rates = {
             "msc_blood": "-k_msc_blood * msc_blood + k_msc_lung * lung_release_fraction * msc_lung",
             "msc_lung": "-k_msc_lung * msc_lung",
@@ -503,7 +505,7 @@ class SbmlBuilder:
                 0.0,
                 "cell",
                 msc_rates[sid],
-                f"live MSCs in {sid.removeprefix('msc_')} (target: pancreas)",
+                f"live MSCs in {sid.removeprefix('msc_')} (target: {target_name})",
             )
 
     def insulin_dose_state(self, dose0: float) -> None:

@@ -48,6 +48,10 @@ def unit_registry() -> pint.UnitRegistry:
     ureg.define("IU = [insulin_unit]")
     ureg.define("uIU = 1e-6 * IU = uU")
     ureg.define("percent_hba1c = [] = pct")
+    # pint ships its own `particle` (1/N_A mol) and has already cached its dimensionality, so a
+    # bare "particle" would still read as [substance]; rebuilding the cache makes our counting
+    # unit the only meaning (pint has no public call for this).
+    ureg._build_cache()
     return ureg
 
 
