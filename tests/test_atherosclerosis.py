@@ -101,7 +101,7 @@ def test_each_mechanism_acts_on_its_own_state() -> None:
 
 def test_rates_are_the_same_in_numpy_and_jax() -> None:
     p = athero_params()
-    y = AtheroState(40.0, 0.6, 0.9, 0.8, 0.5, 1.1)
+    y = AtheroState(40.0, 0.6, 0.9, 0.8, 0.5, 1.1, 0.4)
     a = athero_rates(y, 110.0, 0.3, p, np)
     b = athero_rates(
         AtheroState(*(jnp.asarray(v) for v in y)), jnp.asarray(110.0), jnp.asarray(0.3), p, jnp

@@ -115,12 +115,20 @@ IMPLEMENTED: dict[str, dict[str, str]] = {
         "mir146a_src": _ATHERO,
         "m2_mirna": _ATHERO,
         "plaque_regression": _ATHERO,
+        "vsmc_phenotype": _ATHERO,
+        "weight_vsmc": _ATHERO,
+        "treg_damping": _ATHERO,
     },
     "osteoporosis": {
         "formation_deficit": _BONE_PATIENT,
         "osteoblast_differentiation": _BONE_PATIENT,
         "paracrine_bone_repair": _BONE_PATIENT,
         "exosomal_mirna_osteogenesis": _BONE_PATIENT,
+        "mir216a_osteogenesis": _BONE_PATIENT,
+        "mir10b_osteogenesis": _BONE_PATIENT,
+        "mir1292_osteogenesis": _BONE_PATIENT,
+        "bmp2_osteoinduction": _BONE_PATIENT,
+        "autologous_adipogenic_shift": _BONE_PATIENT,
         "resorption_rate": _KOMAROVA,
         "formation_rate": _KOMAROVA,
     },
@@ -134,6 +142,8 @@ IMPLEMENTED: dict[str, dict[str, str]] = {
         "anti_apoptosis": _PARKINSON,
         "delivered_fraction": _BRAIN,
         "nigra_share": _BRAIN,
+        "icam1_smad3_angiogenesis": _PARKINSON,
+        "microvascular_support": _PARKINSON,
     },
     "alzheimer": {
         "neuron_hazard": _ALZHEIMER,
@@ -151,6 +161,7 @@ IMPLEMENTED: dict[str, dict[str, str]] = {
         "lung_repair": _COPD,
         "lung_cells": _LUNG,
         "clearance_half_life": _LUNG,
+        "exosome_lung_particles": _LUNG,
     },
 }
 # Graphs written with the convention that an implemented edge's note names its module.

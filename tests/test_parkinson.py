@@ -113,7 +113,7 @@ def test_levodopa_removes_40_percent_of_the_score_above_floor_and_leaves_degener
 
 def test_rates_are_the_same_in_numpy_and_jax() -> None:
     p = parkinson_params()
-    y = ParkinsonState(0.15, 0.45, 1.2, 0.35, 0.16)
+    y = ParkinsonState(0.15, 0.45, 1.2, 0.35, 0.16, 1.1)
     a = parkinson_rates(y, 0.4, p, np)
     b = parkinson_rates(ParkinsonState(*(jnp.asarray(v) for v in y)), jnp.asarray(0.4), p, jnp)
     np.testing.assert_allclose(np.array(b, dtype=float), np.array(a), rtol=1e-6)

@@ -187,6 +187,9 @@ PreconditioningName = Annotated[voc.Preconditioning, BeforeValidator(_OneOf(voc.
 EndpointName = Annotated[voc.Endpoint, BeforeValidator(_OneOf(voc.ENDPOINTS, voc.ENDPOINT_ALIASES))]
 SexName = Annotated[voc.Sex, BeforeValidator(_OneOf(voc.SEXES))]
 TumourProfileName = Annotated[voc.TumourProfile, BeforeValidator(_OneOf(voc.TUMOUR_PROFILES))]
+GeneticModificationName = Annotated[
+    voc.GeneticModification, BeforeValidator(_OneOf(voc.GENETIC_MODIFICATIONS))
+]
 
 Text = Annotated[str, BeforeValidator(_name)]
 ArmName = Annotated[str, BeforeValidator(_arm_name)]
@@ -300,6 +303,9 @@ class Component(_Spec):
     # insulin-secreting cells by portal vein, HSCs subcutaneously as well).
     route: RouteName | None = None
     ipc_protocol: IpcProtocolName | None = None
+    # Osteoporosis (seed 000 §2.1): BMP2 gene-modified cells; cells taken from the patient herself.
+    genetic_modification: GeneticModificationName | None = None
+    autologous: bool | None = None
 
     @model_validator(mode="after")
     def _unit_fits_form(self) -> Self:
@@ -333,6 +339,8 @@ _PER_POPULATION = (
     "donor_age_years",
     "panel",
     "ipc_protocol",
+    "genetic_modification",
+    "autologous",
 )
 
 
@@ -356,6 +364,11 @@ class Product(_Spec):
     # effect on the tumour, and whether the cells are engineered drug carriers.
     tumour_profile: TumourProfileName | None = None
     payload: bool | None = None
+    # Osteoporosis scenarios only (seed 000 §2.1): BMP2 gene-modified cells (`bmp2`), and cells
+    # taken from the patient herself (`autologous: true`: an osteoporotic patient's own BM-MSCs,
+    # with their osteogenic-to-adipogenic shift). Unset: unmodified, allogeneic (healthy donor).
+    genetic_modification: GeneticModificationName | None = None
+    autologous: bool | None = None
     components: Annotated[tuple[Component, ...], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")

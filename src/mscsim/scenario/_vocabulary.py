@@ -127,6 +127,10 @@ Endpoint = Literal[
     "sgrq",
     "striatal_dopamine_pct",
     "ldl_mg_dl",
+    # Osteoporosis beyond the lumbar spine (issue 5, seed 000 §2.1): femoral-neck BMD and the
+    # relative hip-fracture risk from its change (Marshall 1996 gradient per SD).
+    "bmd_femoral_neck_g_cm2",
+    "fracture_risk_rel",
 ]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 ENDPOINT_ALIASES = MappingProxyType({"tumor_volume_mm3": "tumour_volume_mm3"})
@@ -147,6 +151,10 @@ IPC_PROTOCOLS: tuple[IpcProtocol, ...] = get_args(IpcProtocol)
 # tumour scenario's product, never a hidden default (physiology/tumour PROFILE_EVIDENCE).
 TumourProfile = Literal["promoting", "suppressing", "neutral"]
 TUMOUR_PROFILES: tuple[TumourProfile, ...] = get_args(TumourProfile)
+
+# Genetic modification of the cells (seed 000 §2.1: BMP2 gene-modified BM-MSCs in osteoporosis).
+GeneticModification = Literal["bmp2"]
+GENETIC_MODIFICATIONS: tuple[GeneticModification, ...] = get_args(GeneticModification)
 
 # Population eligibility criteria. Range criteria are [low, high]; `sex` names one sex;
 # `insulin_treated` is a yes/no. Disease-specific keys are added here (and as a field of

@@ -45,7 +45,7 @@ def sample_population(
     scenario: Scenario, model: AgingDisease, v: Mapping[str, float]
 ) -> tuple[Cohort, np.ndarray]:
     try:
-        return sample_eligible(
+        cohort, ids = sample_eligible(
             scenario.population.n,
             scenario.population.seed,
             model.random_effects,
@@ -57,6 +57,10 @@ def sample_population(
         raise ScenarioError(
             ("population", "criteria"), dict(scenario.population.criteria.items()), str(exc)
         ) from None
+    if model.before_day0 is not None:
+        background = {str(t): 1.0 for t in scenario.standard_of_care}
+        cohort = model.before_day0(cohort, background, v)
+    return cohort, ids
 
 
 def _arm_inputs(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mscsim.physiology import msc_core
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS
 from mscsim.scenario import SOURCES, Arm, Scenario, ScenarioError
@@ -42,7 +44,7 @@ T1DM_ENDPOINTS = (
 # Aging diseases (issue 5): each adapter in trial/_aging reports exactly these endpoints and
 # models exactly these background therapies (tests/test_aging_trials.py checks both).
 AGING_ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "osteoporosis": ("bmd_lumbar_g_cm2",),
+    "osteoporosis": ("bmd_lumbar_g_cm2", "bmd_femoral_neck_g_cm2", "fracture_risk_rel"),
     "parkinson": ("updrs3", "striatal_dopamine_pct"),
     "alzheimer": ("mmse",),
     "atherosclerosis": ("pav_pct", "ldl_mg_dl"),
@@ -55,7 +57,7 @@ AGING_STANDARD_OF_CARE: dict[str, tuple[str, ...]] = {
     "alzheimer": (),
     "atherosclerosis": ("statin",),
     "copd": ("bronchodilator",),
-    "tumour": (),
+    "tumour": ("chemotherapy", "radiotherapy"),
 }
 # Eligibility keys every aging cohort has (a disease adds its own, e.g. ldl_mg_dl).
 AGING_CRITERIA = ("age_years", "sex", "weight_kg")
@@ -119,6 +121,7 @@ def check_supported(scenario: Scenario) -> None:
                 f"its therapies: {', '.join(therapies) or no_therapy}",
             )
     _check_tumour_only_attributes(scenario)
+    _check_osteoporosis_only_attributes(scenario)
     if scenario.disease not in AGING_DISEASES:
         for key, value in scenario.population.criteria.items():
             if key in AGING_ONLY_CRITERIA:
@@ -176,6 +179,31 @@ def _check_tumour_only_attributes(scenario: Scenario) -> None:
                     f"only for disease tumour (the direction of the MSC effect on a tumour), "
                     f"not {scenario.disease}",
                 )
+
+
+def _check_osteoporosis_only_attributes(scenario: Scenario) -> None:
+    """BMP2 modification and autologous osteoporotic BM-MSCs act only in the osteoporosis module
+    (seed 000 §2.1); elsewhere they would change nothing, so they are refused, not ignored."""
+    if scenario.disease == "osteoporosis":
+        return
+    for i, arm in enumerate(scenario.arms):
+        if arm.product is None:
+            continue
+        parts: list[tuple[tuple[str | int, ...], Any]] = [(("arms", i, "product"), arm.product)]
+        parts += [
+            (("arms", i, "product", "components", j), c)
+            for j, c in enumerate(arm.product.components or ())
+        ]
+        for path, part in parts:
+            for key in ("genetic_modification", "autologous"):
+                value = getattr(part, key, None)
+                if value is not None:
+                    raise _unsupported(
+                        (*path, key),
+                        value,
+                        "only for disease osteoporosis (BMP2-modified or autologous osteoporotic "
+                        f"BM-MSCs, seed 000 §2.1), not {scenario.disease}",
+                    )
 
 
 def _check_aging(scenario: Scenario) -> None:

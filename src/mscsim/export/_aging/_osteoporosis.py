@@ -1,5 +1,6 @@
 """Osteoporosis (physiology.osteoporosis): the equations of `osteo_rates` (Komarova 2003 with the
-patient's formation deficit and the MSC terms) and the lumbar BMD observable.
+patient's formation deficit, the MSC terms and the product factors) and the observables: lumbar
+and femoral-neck BMD and the relative hip-fracture risk.
 
 Komarova's power laws x1^g11 x2^g21 (g11 + g21 = 0) and x1^g12 x2^g22 (g12 + g22 = 1) are
 written on cell counts divided by one cell, x2^g22 as x2 (x2 / cell)^(g22 - 1): the same numbers,
@@ -35,7 +36,14 @@ PARAMETERS = {
     "msc_osteoblast_differentiation": ("op_msc_osteoblast_differentiation", D,
                                        "OsteoParams.msc_osteoblast_differentiation"),
     "msc_paracrine": ("op_msc_paracrine", D, "OsteoParams.msc_paracrine"),
-    "msc_exosomal_mirna": ("op_msc_exosomal_mirna", D, "OsteoParams.msc_exosomal_mirna"),
+    "msc_mir216a": ("op_exo_mir216a", D, "OsteoParams.msc_mir216a (raises formation)"),
+    "msc_mir10b": ("op_exo_mir10b", D, "OsteoParams.msc_mir10b (raises formation)"),
+    "msc_mir1292": ("op_exo_mir1292", D, "OsteoParams.msc_mir1292 (lowers formation)"),
+    "femoral_neck_site_ratio": ("", D, "femoral-neck / lumbar yearly loss: "
+                                "op_bone_loss_rate_femoral_neck / op_bone_loss_rate (SWAN)"),
+    "fracture_rr_per_sd": ("op_fracture_rr_per_sd_hip", D, "OsteoParams.fracture_rr_per_sd"),
+    "femoral_neck_sd": ("bmd_femoral_neck_young_adult_sd", "g/cm**2",
+                        "OsteoParams.femoral_neck_sd"),
 }  # fmt: skip
 
 
@@ -44,6 +52,13 @@ def write(b: AgingBuilder, m: AgingPatientModel) -> None:
     b.values({
         "exosomes": (D, "1 for an exosome product (miRNA channel), 0 for cells or no product"),
         "bmd_baseline": ("g/cm**2", "lumbar-spine BMD at enrolment"),
+        "bmd_fn_baseline": ("g/cm**2", "femoral-neck BMD at enrolment (op_bmd_fn_initial x the "
+                            "patient's lumbar multiplier)"),
+        "bmp2_osteoinduction": (D, "OsteoProduct: factor on both osteogenic cell terms "
+                                "(op_bmp2_osteogenic_gain for genetic_modification bmp2, else 1)"),
+        "autologous_adipogenic_shift": (D, "OsteoProduct: osteoblast differentiation of the "
+                                        "patient's own BM-MSCs (op_autologous_osteogenic_potency "
+                                        "for autologous: true, else 1)"),
     }, m.extra)  # fmt: skip
     x1_bar, x2_bar = komarova_steady_state(m.params.komarova)
     for pid, value, what in (("x1_bar", x1_bar, "osteoclasts"), ("x2_bar", x2_bar, "osteoblasts")):
@@ -55,11 +70,17 @@ def write(b: AgingBuilder, m: AgingPatientModel) -> None:
                provenance="definition")  # fmt: skip
     r = b.rule
     one = "1 dimensionless"
-    # msc_effects: cells carry differentiation and paracrine repair, exosomes the miRNAs.
+    # msc_effects: cells carry differentiation and paracrine repair (scaled by the product),
+    # exosomes the miRNAs (miR-216a and miR-10b raise formation, miR-1292 lowers it).
     r("osteoblast_differentiation", f"({one} - exosomes) * op_msc_osteoblast_differentiation"
+      f" * bmp2_osteoinduction * autologous_adipogenic_shift * {s}", D)  # fmt: skip
+    r("paracrine_bone_repair", f"({one} - exosomes) * op_msc_paracrine * bmp2_osteoinduction"
       f" * {s}", D)  # fmt: skip
-    r("paracrine_bone_repair", f"({one} - exosomes) * op_msc_paracrine * {s}", D)
-    r("exosomal_mirna_osteogenesis", f"exosomes * op_msc_exosomal_mirna * {s}", D)
+    r("mir216a_osteogenesis", f"exosomes * op_exo_mir216a * {s}", D)
+    r("mir10b_osteogenesis", f"exosomes * op_exo_mir10b * {s}", D)
+    r("mir1292_osteogenesis", f"-exosomes * op_exo_mir1292 * {s}", D)
+    r("exosomal_mirna_osteogenesis", "mir216a_osteogenesis + mir10b_osteogenesis"
+      " + mir1292_osteogenesis", D)  # fmt: skip
     r("formation_rise", f"{one} + osteoblast_differentiation + paracrine_bone_repair"
       " + exosomal_mirna_osteogenesis", D)  # fmt: skip
     r("resorbing", "piecewise(osteoclasts - x1_bar, osteoclasts > x1_bar, 0 cell)", "cell")
@@ -78,6 +99,13 @@ def write(b: AgingBuilder, m: AgingPatientModel) -> None:
     })  # fmt: skip
     r("bmd_lumbar_g_cm2", "bmd_baseline * bone_mass / full_bone_mass", "g/cm**2",
       "lumbar-spine BMD")  # fmt: skip
+    r("bmd_femoral_neck_g_cm2", f"bmd_fn_baseline * ({one} + femoral_neck_site_ratio"
+      f" * (bone_mass / full_bone_mass - {one}))", "g/cm**2",
+      "femoral-neck BMD (_bmd.femoral_neck_bmd)")  # fmt: skip
+    r("fracture_risk_rel", "op_fracture_rr_per_sd_hip^((bmd_fn_baseline - bmd_femoral_neck_g_cm2)"
+      " / bmd_femoral_neck_young_adult_sd)", D,
+      "hip-fracture risk relative to enrolment (_bmd.hip_fracture_risk; Marshall 1996)"
+      )  # fmt: skip
 
 
 def delivery(arm: Arm, v: Mapping[str, float]) -> Delivery:

@@ -7,13 +7,13 @@ from mscsim.export._sbml_aging import AgingBuilder, AgingPatientModel, DiseaseEx
 
 D = "dimensionless"
 _RATES = ("soma_loss_rate", "ageing_loss_rate", "synuclein_spread_rate", "microglia_rate",
-          "dopamine_rate", "msc_sprouting_rate")  # fmt: skip
+          "dopamine_rate", "msc_sprouting_rate", "vessel_rate")  # fmt: skip
 _FIELDS = (
     "soma_loss_rate", "ageing_loss_rate", "terminal_loss_ratio", "synuclein_spread_rate",
     "synuclein_ceiling", "microglia_rate", "microglia_rest", "microglia_per_synuclein",
     "microglia_toxicity", "dopamine_rate", "updrs_floor", "updrs_per_log_deficit",
     "levodopa_response", "msc_anti_inflammation", "msc_neurotrophic", "msc_anti_apoptosis",
-    "msc_sprouting_rate",
+    "msc_sprouting_rate", "vessel_rate", "vessel_support", "msc_angiogenesis",
 )  # fmt: skip
 PARAMETERS = {
     f: (f"pd_{f}", "1/day" if f in _RATES else D, f"ParkinsonParams.{f}") for f in _FIELDS
@@ -33,14 +33,18 @@ def write(b: AgingBuilder, m: AgingPatientModel) -> None:
     r("neurotrophic_protection", f"pd_msc_neurotrophic * {s}", D)
     r("anti_apoptosis", f"pd_msc_anti_apoptosis * {s}", D)
     r("neurotrophic_sprouting", f"pd_msc_sprouting_rate * {s}", "1/day")
+    r("icam1_smad3_angiogenesis", f"pd_msc_angiogenesis * {s}", D,
+      "MSC exosomes promote brain microvascular angiogenesis (ICAM1-SMAD3/P38MAPK)")  # fmt: skip
     # parkinson_rates.
     r("disease_drive", "pd_soma_loss_rate * synuclein * (1 dimensionless"
       " + pd_microglia_toxicity * microglia)", "1/day", "disease_drive")  # fmt: skip
+    r("microvascular_support", "1 dimensionless / (1 dimensionless + pd_vessel_support"
+      " * (microvessels - 1 dimensionless))", D, "microvessels support the neurons")  # fmt: skip
     r("protect", "1 dimensionless - neurotrophic_protection", D)
-    r("soma_hazard", "pd_ageing_loss_rate + disease_drive * protect"
+    r("soma_hazard", "pd_ageing_loss_rate + disease_drive * microvascular_support * protect"
       " * (1 dimensionless - anti_apoptosis)", "1/day")  # fmt: skip
-    r("terminal_hazard", "pd_ageing_loss_rate + pd_terminal_loss_ratio * disease_drive * protect",
-      "1/day")  # fmt: skip
+    r("terminal_hazard", "pd_ageing_loss_rate + pd_terminal_loss_ratio * disease_drive"
+      " * microvascular_support * protect", "1/day")  # fmt: skip
     r("sprouting", f"neurotrophic_sprouting * {b.max0('somata - terminals')}", "1/day",
       "surviving somata re-grow terminals under GDNF up to their own arbour")  # fmt: skip
     r("activation", "(pd_microglia_rest + pd_microglia_per_synuclein * synuclein)"
@@ -56,6 +60,8 @@ def write(b: AgingBuilder, m: AgingPatientModel) -> None:
                       "activated fraction of microglia"),
         "dopamine": (D, "pd_dopamine_rate * (terminals - dopamine)",
                      "striatal dopamine, fraction of healthy"),
+        "microvessels": (D, "pd_vessel_rate * ((1 dimensionless + icam1_smad3_angiogenesis)"
+                         " - microvessels)", "nigrostriatal microvessels, 1 = untreated PD"),
     })  # fmt: skip
     # updrs3 (off and on levodopa) and the dopamine endpoint.
     r("updrs3_off_unclipped", "pd_updrs_floor + pd_updrs_per_log_deficit * ln(1 dimensionless"

@@ -5,7 +5,9 @@ Percent atheroma volume (IVUS) changing linearly in LDL-C, with no net change ne
 adhesion molecules, plaque macrophages M1/M2, Tregs) sets how much LDL is retained and how much
 plaque cleared. Statin as standard of care lowers LDL-C. MSC/exosome effects: p-AKT/eNOS
 restoration, HGF lowering adhesion molecules via MAPK/NF-kB, exosomal miR-let7/miR-21a-5p
-(M2 polarisation), miR-146a/Src (endothelial senescence), Treg induction.
+(M2 polarisation), miR-146a/Src (endothelial senescence), Treg induction (Tregs damp plaque
+inflammation), VSMC phenotype (synthetic vs contractile share, driven by wall inflammation,
+feeding LDL retention; MSCs lower the synthetic share).
 """
 
 from mscsim.physiology.atherosclerosis._equations import (
@@ -17,6 +19,8 @@ from mscsim.physiology.atherosclerosis._equations import (
     msc_effects,
     plaque_regression,
     treated_ldl,
+    treg_damping,
+    wall_inflammation,
 )
 from mscsim.physiology.atherosclerosis._params import (
     athero_initial_state,
@@ -44,4 +48,6 @@ __all__ = [
     "plaque_regression",
     "simulate_atherosclerosis",
     "treated_ldl",
+    "treg_damping",
+    "wall_inflammation",
 ]

@@ -14,12 +14,21 @@ arms. The wall states set how much LDL is retained and how much plaque is cleare
 - `adhesion` (VCAM-1/ICAM-1 expression, 1 = untreated) rises as NO falls (NO restrains NF-kB)
   and recruits monocytes: retention.
 - `m1_fraction` of plaque macrophages: M1 retain lipid and inflame (retention), M2 clear it
-  (regression). `treg` (1 = untreated) adds regression.
+  (regression). `treg` (1 = untreated) adds regression and damps plaque inflammation:
+  `treg_damping` scales the M1 drive by 1 / (1 + `treg_m1_damping` (treg - 1)).
+- `vsmc_synthetic`: share of plaque VSMCs in the synthetic (dedifferentiated, migrating,
+  proliferating, matrix-secreting) phenotype; the contractile share is 1 - it. Its target is the
+  untreated share times `wall_inflammation` (M1 share and adhesion molecules relative to
+  untreated, i.e. the inflammatory wall that retained LDL creates), and synthetic VSMCs add LDL
+  retention (`weight_vsmc`). LDL-C itself enters plaque growth through the calibrated linear
+  relation only, so the VSMC drive is the wall's inflammation, not the LDL level, and the
+  cited slope and neutral LDL are kept.
 
 MSC coupling (signal s in [0, 1), named after the seed's mechanisms): `akt_enos` (p-AKT/eNOS
 restoration), `hgf_adhesion` (HGF lowers adhesion molecules via MAPK/NF-kB), `m2_mirna`
 (exosomal miR-let7/miR-21a-5p drive M1 -> M2), `mir146a_src` (less oxidative endothelial
-senescence), `treg_induction`. Statin lowers LDL-C only (no pleiotropic effect modelled).
+senescence), `treg_induction`, `vsmc_phenotype` (MSCs regulate VSMC phenotype switching:
+fewer synthetic VSMCs, refs [19],[21]). Statin lowers LDL-C only (no pleiotropic effect modelled).
 Units: time in days, LDL-C in mg/dL, PAV in percent.
 """
 
@@ -52,6 +61,11 @@ class AtheroParams(NamedTuple):
     msc_m2_mirna: float  # maximal fractional fall of the M1 fraction
     msc_mir146a_src: float  # maximal fractional fall of oxidative stress / senescence
     msc_treg_induction: float  # maximal fractional rise of Tregs
+    treg_m1_damping: float  # relative fall of the M1 drive per unit rise of Tregs
+    vsmc_synthetic_disease: float  # synthetic share of plaque VSMCs, untreated
+    vsmc_rate: float  # relaxation of the VSMC phenotype (1/day)
+    weight_vsmc: float  # share of LDL retention carried by synthetic VSMCs
+    msc_vsmc_phenotype: float  # maximal fractional fall of the synthetic share
 
 
 class AtheroState(NamedTuple):
@@ -63,6 +77,7 @@ class AtheroState(NamedTuple):
     adhesion: Array  # relative to untreated disease
     m1_fraction: Array  # of plaque macrophages
     treg: Array  # relative to untreated disease
+    vsmc_synthetic: Array  # synthetic share of plaque VSMCs
 
 
 class AtheroMscEffects(NamedTuple):
@@ -73,6 +88,7 @@ class AtheroMscEffects(NamedTuple):
     m2_mirna: Array
     mir146a_src: Array
     treg_induction: Array
+    vsmc_phenotype: Array
 
 
 def msc_effects(s: Array, p: AtheroParams) -> AtheroMscEffects:
@@ -83,6 +99,7 @@ def msc_effects(s: Array, p: AtheroParams) -> AtheroMscEffects:
         m2_mirna=p.msc_m2_mirna * s,
         mir146a_src=p.msc_mir146a_src * s,
         treg_induction=p.msc_treg_induction * s,
+        vsmc_phenotype=p.msc_vsmc_phenotype * s,
     )
 
 
@@ -97,7 +114,18 @@ def ldl_retention(y: AtheroState, p: AtheroParams) -> Array:
         1.0
         + p.weight_adhesion * (y.adhesion - 1.0)
         + p.weight_m1 * (y.m1_fraction / p.m1_disease - 1.0)
+        + p.weight_vsmc * (y.vsmc_synthetic / p.vsmc_synthetic_disease - 1.0)
     )
+
+
+def wall_inflammation(y: AtheroState, p: AtheroParams) -> Array:
+    """Inflammation of the plaque wall relative to untreated (M1 share and adhesion molecules)."""
+    return 0.5 * (y.m1_fraction / p.m1_disease + y.adhesion)
+
+
+def treg_damping(y: AtheroState, p: AtheroParams) -> Array:
+    """Factor (1 untreated) on the M1 drive: Tregs damp plaque inflammation."""
+    return 1.0 / (1.0 + p.treg_m1_damping * (y.treg - 1.0))
 
 
 def plaque_regression(y: AtheroState, p: AtheroParams) -> Array:
@@ -114,7 +142,10 @@ def athero_rates(y: AtheroState, ldl: Array, s: Array, p: AtheroParams, xp: Any)
     d_no = p.no_rate * (no_target - y.enos_no)
     no_deficit = xp.maximum(1.0 - y.enos_no, 0.0) / (1.0 - p.no_disease)
     d_adhesion = p.adhesion_rate * (no_deficit * (1.0 - e.hgf_adhesion) - y.adhesion)
-    d_m1 = p.polarisation_rate * (p.m1_disease * (1.0 - e.m2_mirna) - y.m1_fraction)
+    m1_target = p.m1_disease * (1.0 - e.m2_mirna) * treg_damping(y, p)
+    d_m1 = p.polarisation_rate * (m1_target - y.m1_fraction)
     d_treg = p.treg_rate * ((1.0 + e.treg_induction) - y.treg)
+    vsmc_target = p.vsmc_synthetic_disease * wall_inflammation(y, p) * (1.0 - e.vsmc_phenotype)
+    d_vsmc = p.vsmc_rate * (vsmc_target - y.vsmc_synthetic)
     d_pav = p.pav_ldl_slope * (ldl * ldl_retention(y, p) - p.ldl_neutral * plaque_regression(y, p))
-    return AtheroState(d_pav, d_no, d_ox, d_adhesion, d_m1, d_treg)
+    return AtheroState(d_pav, d_no, d_ox, d_adhesion, d_m1, d_treg, d_vsmc)

@@ -35,6 +35,11 @@ def athero_params(params: ParameterSet | None = None) -> AtheroParams:
         msc_m2_mirna=v("msc_m2_mirna"),
         msc_mir146a_src=v("msc_mir146a_src"),
         msc_treg_induction=v("msc_treg_induction"),
+        treg_m1_damping=v("treg_m1_damping"),
+        vsmc_synthetic_disease=v("vsmc_synthetic_disease"),
+        vsmc_rate=v("vsmc_rate", "1/day"),
+        weight_vsmc=v("weight_vsmc"),
+        msc_vsmc_phenotype=v("msc_vsmc_phenotype"),
     )
 
 
@@ -51,6 +56,7 @@ def athero_initial_state(
         adhesion=1.0,
         m1_fraction=pp.m1_disease,
         treg=1.0,
+        vsmc_synthetic=pp.vsmc_synthetic_disease,
     )
 
 

@@ -7,10 +7,13 @@
 - A lumbar-spine BMD read-out: relative bone mass scaled to a reference BMD (g/cm^2).
 - An osteoporosis patient on the Komarova base (`_patient`): the formation deficit of the
   patients' own BM-MSCs (seed 000 §2.1) and the MSC terms (osteoblast differentiation, paracrine
-  growth factors, exosomal miRNAs); exploratory.
+  growth factors, exosomal miR-216a, miR-10b and miR-1292; BMP2-modified and autologous cells);
+  femoral-neck BMD and a relative hip-fracture risk as read-outs; exploratory.
 """
 
 from mscsim.physiology.osteoporosis._bmd import (
+    femoral_neck_bmd,
+    hip_fracture_risk,
     lumbar_spine_bmd,
     lumbar_spine_t_score,
     young_adult_lumbar_bmd,
@@ -46,12 +49,17 @@ from mscsim.physiology.osteoporosis._lemaire import (
     tgfb_occupancy,
 )
 from mscsim.physiology.osteoporosis._patient import (
+    UNMODIFIED,
     OsteoMscEffects,
     OsteoParams,
     OsteoporosisResult,
+    OsteoProduct,
+    exosomal_mirna_osteogenesis,
     formation_deficit_for_loss,
+    msc_effects,
     osteo_initial_state,
     osteo_params,
+    osteo_product,
     osteo_rates,
     simulate_osteoporosis,
 )
@@ -64,6 +72,7 @@ __all__ = [
     "LEMAIRE_SBML_INITIAL",
     "LEMAIRE_SBML_PARAMETERS",
     "LEMAIRE_SBML_SPECIES",
+    "UNMODIFIED",
     "KomarovaParams",
     "KomarovaResult",
     "KomarovaState",
@@ -73,8 +82,12 @@ __all__ = [
     "LemaireState",
     "OsteoMscEffects",
     "OsteoParams",
+    "OsteoProduct",
     "OsteoporosisResult",
+    "exosomal_mirna_osteogenesis",
+    "femoral_neck_bmd",
     "formation_deficit_for_loss",
+    "hip_fracture_risk",
     "komarova_initial_state",
     "komarova_params",
     "komarova_rates",
@@ -84,8 +97,10 @@ __all__ = [
     "lemaire_rates",
     "lumbar_spine_bmd",
     "lumbar_spine_t_score",
+    "msc_effects",
     "osteo_initial_state",
     "osteo_params",
+    "osteo_product",
     "osteo_rates",
     "pth_occupancy",
     "rankl_occupancy",

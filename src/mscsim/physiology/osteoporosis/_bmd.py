@@ -49,3 +49,29 @@ def lumbar_spine_t_score(bmd_g_cm2: Array) -> Array:
     """T-score: SDs from the young-adult mean (WHO osteoporosis at -2.5 or below)."""
     mean, sd = young_adult_lumbar_bmd()
     return (bmd_g_cm2 - mean) / sd
+
+
+def femoral_neck_bmd(
+    relative_bone_mass: Array, *, baseline_g_cm2: Array, site_ratio: Array
+) -> Array:
+    """Femoral-neck BMD (g/cm^2) from the remodelling site's bone mass relative to enrolment.
+
+    The model has one remodelling site, calibrated to the lumbar spine; the femoral neck changes
+    by `site_ratio` times its fractional change (SWAN: femoral-neck loss 9.1% against lumbar
+    10.6% over the same 10 years, `op_bone_loss_rate_femoral_neck / op_bone_loss_rate`), for
+    loss and MSC-driven gain alike (assumed: the same cells act at both sites).
+    """
+    return baseline_g_cm2 * (1.0 + site_ratio * (relative_bone_mass - 1.0))
+
+
+def hip_fracture_risk(
+    femoral_neck_g_cm2: Array, *, baseline_g_cm2: Array, rr_per_sd: Array, sd_g_cm2: Array
+) -> Array:
+    """Hip-fracture risk relative to enrolment: rr_per_sd ** (SDs of femoral-neck BMD lost).
+
+    The gradient of risk of Marshall 1996 (hip BMD for hip fracture: 2.6 per SD decrease),
+    applied to a patient's change from her own enrolment BMD: 1 at enrolment, above 1 as BMD
+    falls, below 1 as it rises. A proxy: the gradient is cross-sectional (between women), and
+    change within a woman is assumed to carry it.
+    """
+    return rr_per_sd ** ((baseline_g_cm2 - femoral_neck_g_cm2) / sd_g_cm2)

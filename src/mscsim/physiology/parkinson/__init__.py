@@ -3,8 +3,9 @@
 Nigral somata and striatal terminals as separate states, alpha-synuclein toxicity, microglial
 activation and striatal dopamine; MDS-UPDRS part III as the observable, with levodopa as the
 symptomatic standard of care. MSC/exosome effects: anti-inflammation, neurotrophic protection and
-sprouting (GDNF, BDNF, VEGF), anti-apoptosis. Natural history calibrated to PPMI (+2.4 MDS-UPDRS
-III points per year untreated). Brain exposure by product form and route:
+sprouting (GDNF, BDNF, VEGF), anti-apoptosis, exosome angiogenesis (ICAM1-SMAD3/P38MAPK)
+supporting nigrostriatal neurons through the microvessels. Natural history calibrated to PPMI
+(+2.4 MDS-UPDRS III points per year untreated). Brain exposure by product form and route:
 `mscsim.physiology.brain_delivery`.
 """
 
@@ -13,6 +14,7 @@ from mscsim.physiology.parkinson._equations import (
     ParkinsonParams,
     ParkinsonState,
     disease_drive,
+    microvascular_support,
     msc_effects,
     parkinson_rates,
     updrs3,
@@ -31,6 +33,7 @@ __all__ = [
     "ParkinsonResult",
     "ParkinsonState",
     "disease_drive",
+    "microvascular_support",
     "msc_effects",
     "parkinson_initial_state",
     "parkinson_params",

@@ -7,6 +7,7 @@ States (fractions of a healthy adult unless stated):
 - `synuclein` S: toxic alpha-synuclein / Lewy pathology burden, 1 at enrolment.
 - `microglia` M: activated fraction of nigrostriatal microglia (neuroinflammation).
 - `dopamine` D: striatal dopamine.
+- `microvessels` V: nigrostriatal microvascular density relative to untreated PD (1 at enrolment).
 
 Terminals and somata are separate states because terminals go first (Kordower 2013): the
 same disease drive d = k S (1 + g M) removes terminals `terminal_loss_ratio` times faster
@@ -18,7 +19,12 @@ MSC coupling (dimensionless signal s in [0, 1), named after the seed's mechanism
 `anti_inflammation` lowers microglial activation (MSC/exosome paracrine action, exosomal
 miR-21/miR-143); `neurotrophic_protection` (GDNF, BDNF, VEGF) lowers the hazard of somata and
 terminals and lets surviving somata sprout terminals (`neurotrophic_sprouting`);
-`anti_apoptosis` lowers the hazard of somata (exosomes homed to the injured nigra).
+`anti_apoptosis` lowers the hazard of somata (exosomes homed to the injured nigra);
+`icam1_smad3_angiogenesis` (MSC exosomes promote angiogenesis of brain microvascular endothelial
+cells through ICAM1-SMAD3/P38MAPK and so promote recovery, seed 000 §2.2 ref [14]) raises the
+microvessel density V, and `microvascular_support` divides the disease hazard of somata and
+terminals by 1 + `vessel_support` (V - 1). Without a product V stays 1, so the natural history
+is that of the module without this term.
 Units: time in days.
 """
 
@@ -49,6 +55,9 @@ class ParkinsonParams(NamedTuple):
     msc_neurotrophic: float  # maximal fractional fall of the soma and terminal hazards
     msc_anti_apoptosis: float  # maximal fractional fall of the soma hazard
     msc_sprouting_rate: float  # terminal sprouting per unit (somata - terminals) at s -> 1 (1/day)
+    vessel_rate: float  # relaxation of the nigrostriatal microvessel density (1/day)
+    vessel_support: float  # relative fall of the disease hazard per unit rise of V
+    msc_angiogenesis: float  # maximal fractional rise of the microvessel density
 
 
 class ParkinsonState(NamedTuple):
@@ -59,6 +68,7 @@ class ParkinsonState(NamedTuple):
     synuclein: Array
     microglia: Array
     dopamine: Array
+    microvessels: Array
 
 
 class ParkinsonMscEffects(NamedTuple):
@@ -68,6 +78,7 @@ class ParkinsonMscEffects(NamedTuple):
     neurotrophic_protection: Array
     anti_apoptosis: Array
     neurotrophic_sprouting: Array  # 1/day
+    icam1_smad3_angiogenesis: Array
 
 
 def msc_effects(s: Array, p: ParkinsonParams) -> ParkinsonMscEffects:
@@ -77,6 +88,7 @@ def msc_effects(s: Array, p: ParkinsonParams) -> ParkinsonMscEffects:
         neurotrophic_protection=p.msc_neurotrophic * s,
         anti_apoptosis=p.msc_anti_apoptosis * s,
         neurotrophic_sprouting=p.msc_sprouting_rate * s,
+        icam1_smad3_angiogenesis=p.msc_angiogenesis * s,
     )
 
 
@@ -85,10 +97,15 @@ def disease_drive(y: ParkinsonState, p: ParkinsonParams) -> Array:
     return p.soma_loss_rate * y.synuclein * (1.0 + p.microglia_toxicity * y.microglia)
 
 
+def microvascular_support(y: ParkinsonState, p: ParkinsonParams) -> Array:
+    """Factor (1 untreated) on the disease hazard: denser microvessels support the neurons."""
+    return 1.0 / (1.0 + p.vessel_support * (y.microvessels - 1.0))
+
+
 def parkinson_rates(y: ParkinsonState, s: Array, p: ParkinsonParams, xp: Any) -> ParkinsonState:
     """d/dt of the states at MSC signal s (0 = untreated natural history)."""
     e = msc_effects(s, p)
-    drive = disease_drive(y, p)
+    drive = disease_drive(y, p) * microvascular_support(y, p)
     protect = 1.0 - e.neurotrophic_protection
     soma_hazard = p.ageing_loss_rate + drive * protect * (1.0 - e.anti_apoptosis)
     terminal_hazard = p.ageing_loss_rate + p.terminal_loss_ratio * drive * protect
@@ -102,7 +119,8 @@ def parkinson_rates(y: ParkinsonState, s: Array, p: ParkinsonParams, xp: Any) ->
     )
     d_microglia = p.microglia_rate * (activation - y.microglia)
     d_dopamine = p.dopamine_rate * (y.terminals - y.dopamine)
-    return ParkinsonState(d_terminals, d_somata, d_synuclein, d_microglia, d_dopamine)
+    d_vessels = p.vessel_rate * ((1.0 + e.icam1_smad3_angiogenesis) - y.microvessels)
+    return ParkinsonState(d_terminals, d_somata, d_synuclein, d_microglia, d_dopamine, d_vessels)
 
 
 def updrs3(dopamine: Array, p: ParkinsonParams, xp: Any, levodopa: Array = 0.0) -> Array:

@@ -33,6 +33,9 @@ def parkinson_params(params: ParameterSet | None = None) -> ParkinsonParams:
         msc_neurotrophic=v("msc_neurotrophic"),
         msc_anti_apoptosis=v("msc_anti_apoptosis"),
         msc_sprouting_rate=v("msc_sprouting_rate", "1/day"),
+        vessel_rate=v("vessel_rate", "1/day"),
+        vessel_support=v("vessel_support"),
+        msc_angiogenesis=v("msc_angiogenesis"),
     )
 
 
@@ -49,4 +52,5 @@ def parkinson_initial_state(
         synuclein=1.0,
         microglia=pp.microglia_rest + pp.microglia_per_synuclein,
         dopamine=terminals,
+        microvessels=1.0,
     )

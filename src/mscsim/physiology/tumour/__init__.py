@@ -4,6 +4,8 @@ Base: Jenner 2019 oncolytic-virus model with Gompertz growth (verified against B
 BIOMD0000000850). MSC part (exploratory): paracrine promotion (angiogenesis, EMT, TAF/CAF
 recruitment) minus suppression (anti-angiogenesis, contact inhibition) as named, documented
 profiles; MSCs as homing drug carriers by route; every effect reported with its range.
+Chemotherapy or radiotherapy before the MSCs (the adjuvant setting of the seed's trials)
+debulks the tumour at day 0 by its surviving fraction (`_standard_of_care`).
 """
 
 from mscsim.physiology.tumour._jenner2019 import (
@@ -48,6 +50,13 @@ from mscsim.physiology.tumour._msc_effects import (
     tumour_rates,
     volume_scale,
 )
+from mscsim.physiology.tumour._standard_of_care import (
+    THERAPIES,
+    chemotherapy_log_kill,
+    debulked,
+    radiotherapy_surviving_fraction,
+    surviving_fraction,
+)
 
 __all__ = [
     "EFFECT_INTERPRETATION",
@@ -61,6 +70,7 @@ __all__ = [
     "SBML_PARAMETERS",
     "SBML_SPECIES",
     "SUPPRESSING_TERMS",
+    "THERAPIES",
     "CarrierParams",
     "JennerParams",
     "JennerResult",
@@ -72,6 +82,8 @@ __all__ = [
     "TumourMscEffect",
     "TumourResult",
     "carrier_params",
+    "chemotherapy_log_kill",
+    "debulked",
     "estimate_msc_effect",
     "gompertz_growth",
     "gompertz_solution",
@@ -83,8 +95,10 @@ __all__ = [
     "msc_exposure",
     "payload_kill_rate",
     "profile_effects",
+    "radiotherapy_surviving_fraction",
     "simulate_jenner",
     "simulate_tumour",
+    "surviving_fraction",
     "tumour_initial_state",
     "tumour_rates",
     "volume_scale",

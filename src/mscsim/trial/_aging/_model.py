@@ -61,6 +61,11 @@ class AgingDisease:
     # Inputs that differ between arms but not between an arm's patients (e.g. a tumour
     # profile): name -> value for one arm (None: a control arm); the runner adds them to extra.
     arm_inputs: Callable[[Arm | None, Values], dict[str, float]] | None = None
+    # Standard of care given before day 0 that changes the state at enrolment, the same in every
+    # arm (e.g. a tumour debulked by chemotherapy before adjuvant MSCs): cohort, background ->
+    # the cohort to simulate. Applied where the population is sampled, so the run, the reference
+    # check and the SBML export all start from it.
+    before_day0: Callable[[Cohort, Background, Values], Cohort] | None = None
 
 
 def mean_one(cv: float, z: F64) -> F64:

@@ -133,6 +133,7 @@ ATHEROSCLEROSIS = AgingDisease(
         "adhesion": "relative to untreated disease",
         "m1_fraction": "of plaque macrophages",
         "treg": "relative to untreated disease",
+        "vsmc_synthetic": "synthetic share of plaque VSMCs",
     },
     routes={"cells": CELL_ROUTES, "exosomes": ("iv",)},
     therapies=("statin",),

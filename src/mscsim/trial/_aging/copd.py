@@ -23,6 +23,9 @@ from mscsim.physiology.copd import (
     copd_initial_state,
     copd_params,
     copd_rates,
+    exosome_lung_deposition,
+    exosome_lung_params,
+    exosome_lung_signal_function,
     lung_delivery_params,
     lung_signal_function,
     measured_fev1,
@@ -76,10 +79,10 @@ def exposure(arm: Arm | None, cohort: Cohort, v: Mapping[str, float]) -> Exposur
     lp = lung_delivery_params()
     if form == "cells":
         kernel = arrive_and_decay(lp.lung_fraction, lp.arrival_time, lp.clearance_half_life)
-    else:  # exosomes, in MSC-equivalents
+    else:  # exosomes (copd._lung: deposition by route, macrophage clearance), MSC-equivalents
         per_eq = brain_delivery_params().particles_per_msc_equivalent
-        frac = v[f"copd_exosome_lung_fraction_{route}"] / per_eq
-        kernel = decay(frac, v["copd_exosome_lung_half_life"])
+        ep = exosome_lung_params()
+        kernel = decay(exosome_lung_deposition(route, ep) / per_eq, ep.clearance_half_life)
     amount = dose_totals(arm, cohort.covariates["weight_kg"], v) * potency(
         arm, v, "immunomodulatory"
     )
@@ -122,6 +125,13 @@ def reference(
         signal: Any = 0.0
     elif exp.form == "cells":  # copd._lung itself: an independent check of the kernel
         signal = lung_signal_function(float(exp.amount[k]), exp.days)
+    elif exp.form == "exosomes" and arm.regimen is not None:  # copd._lung's exosome kinetics
+        signal = exosome_lung_signal_function(
+            float(exp.amount[k]),
+            str(arm.regimen.route),
+            brain_delivery_params().particles_per_msc_equivalent,
+            exp.days,
+        )
     else:
         signal = exp.of_patient(k)
     base = CopdBaseline(float(cohort.extra["fev1_baseline_ml"][k]), copd_baseline().sgrq)

@@ -112,6 +112,7 @@ PARKINSON = AgingDisease(
         "synuclein": "relative to enrolment",
         "microglia": "activated fraction",
         "dopamine": "fraction of healthy",
+        "microvessels": "relative to untreated PD",
     },
     routes=BRAIN_ROUTES,
     therapies=("levodopa",),

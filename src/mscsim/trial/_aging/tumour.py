@@ -5,8 +5,11 @@ Cohort: the Gompertz growth rate and the starting volume vary between patients. 
 MSCs homed to the tumour (`homed_cells`: an intratumoral dose is mostly retained, an IV dose
 mostly stays in the lung), in cells; the product's `tumour_profile` (promoting, suppressing or
 neutral: `PROFILE_EVIDENCE`) sets the direction and is required, never defaulted, and
-`payload: true` makes the cells drug carriers. Responders by volume after RECIST 1.1 on one
-spherical tumour: partial response (volume down to 34%) and no progression (below 173%).
+`payload: true` makes the cells drug carriers. Standard of care `chemotherapy` and/or
+`radiotherapy` (every arm) debulks each tumour at day 0 by the course's surviving fraction
+(`before_day0`), so MSCs are an adjuvant after it, as in most of the seed's registered trials.
+Responders by volume after RECIST 1.1 on one spherical tumour: partial response (volume down to
+34%) and no progression (below 173%), both against the volume at day 0, after the course.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from mscsim.physiology.tumour import (
     MscTumourEffects,
     MscTumourTreatment,
     carrier_params,
+    debulked,
     jenner_params,
     profile_effects,
     simulate_tumour,
+    surviving_fraction,
     tumour_initial_state,
     tumour_rates,
     volume_scale,
@@ -59,6 +64,19 @@ def build(z: dict[str, F64], v: Mapping[str, float]) -> Cohort:
     params = per_patient(p0, n, growth_rate=growth)
     initial = per_patient(y0, n, uninfected=u0)
     return Cohort(params, initial, covariates(z, v, "tumour"), {})
+
+
+def before_day0(cohort: Cohort, background: Background, v: Mapping[str, float]) -> Cohort:
+    """The tumour after the standard-of-care course (the same surviving fraction for all)."""
+    ps = load_module("tumour")
+    f = surviving_fraction(
+        chemotherapy=bool(background.get("chemotherapy")),
+        radiotherapy=bool(background.get("radiotherapy")),
+        params=ps,
+    )
+    if f == 1.0:
+        return cohort
+    return cohort._replace(initial=debulked(cohort.initial, f))
 
 
 def exposure(arm: Arm | None, cohort: Cohort, v: Mapping[str, float]) -> Exposure:
@@ -154,7 +172,7 @@ TUMOUR = AgingDisease(
     endpoint_units={"tumour_volume_mm3": "mm^3"},
     variable_units={"uninfected": "cell/mL", "infected": "cell/mL", "virus": "particle/mL"},
     routes={"cells": ROUTES},
-    therapies=(),
+    therapies=("chemotherapy", "radiotherapy"),
     criteria=(),
     signal_name="tumour_homed_msc",
     build=build,
@@ -165,4 +183,5 @@ TUMOUR = AgingDisease(
     responders=responders,
     check_arm=check_arm,
     arm_inputs=arm_inputs,
+    before_day0=before_day0,
 )
