@@ -43,19 +43,66 @@ def run(
     out_dir: Annotated[Path, typer.Option("--out", help="output directory")] = Path("results"),
     force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
     quiet: Annotated[bool, typer.Option(help="no progress or table")] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="shard over a local Dask cluster: local:W (W worker processes)"),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="shard over an existing Dask scheduler: tcp://HOST:PORT")
+    ] = None,
+    shard_size: Annotated[
+        int | None,
+        typer.Option(help="patients per shard (alone: shards run one after another here)"),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="continue an interrupted sharded run, reusing finished shards")
+    ] = False,
 ) -> None:
-    """Run a scenario and write endpoints.csv, trajectories.nc, report.html, scenario.lock.yaml."""
-    from mscsim.results import OutputExistsError, write_results
+    """Run a scenario and write endpoints.csv, trajectories.nc, report.html, scenario.lock.yaml.
+
+    With --cluster, --scheduler or --shard-size (T2DM) the population runs in shards of
+    consecutive patients whose results stream to disk; the same scenario, seed and shard size
+    give identical endpoints whether shards run here or on Dask workers.
+    """
+    from mscsim.results import OutputExistsError, run_sharded, write_results
     from mscsim.scenario import ScenarioError, load_scenario
     from mscsim.trial import run_scenario
+    from mscsim.trial._shards import (
+        DEFAULT_SHARD_SIZE,
+        ShardingError,
+        check_scheduler,
+        check_shardable,
+        parse_cluster,
+    )
 
+    sharded = cluster is not None or scheduler is not None or shard_size is not None
+    workers = None
+    try:
+        if cluster is not None and scheduler is not None:
+            raise ShardingError("--cluster and --scheduler exclude each other; give one")
+        if cluster is not None:
+            workers = parse_cluster(cluster)
+        if scheduler is not None:
+            scheduler = check_scheduler(scheduler)
+        if shard_size is not None and shard_size < 1:
+            raise ShardingError(f"--shard-size {shard_size}: must be at least 1 patient")
+        if resume and not sharded:
+            raise ShardingError("--resume continues a sharded run: give --shard-size or --cluster")
+    except ShardingError as exc:
+        _fail(f"run error: {exc}")
     try:
         spec = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
+    if sharded:
+        try:
+            check_shardable(spec)
+        except ShardingError as exc:
+            _fail(f"run error: {exc}")
     if out_dir.exists() and not force:
         _fail(f"output error: --out {out_dir} exists; use --force to replace it")
     _enable_compile_cache()
+    n_shards = -(-spec.population.n // (shard_size or DEFAULT_SHARD_SIZE))
     start = time.perf_counter()
     try:
         with Progress(
@@ -67,17 +114,32 @@ def run(
             transient=True,
             disable=quiet,
         ) as bar:
-            task = bar.add_task("starting", total=len(RUN_PHASES))
+            phases = n_shards + 3 if sharded else len(RUN_PHASES)
+            task = bar.add_task("starting", total=phases)
 
             def progress(msg: str) -> None:
                 bar.update(task, description=msg, advance=1)
 
-            result = run_scenario(spec, progress=progress)
-            progress("writing results")
-            write_results(result, out_dir, force=force)
-            bar.update(task, completed=len(RUN_PHASES))
+            if sharded:
+                result = run_sharded(
+                    spec,
+                    out_dir,
+                    force=force,
+                    shard_size=shard_size,
+                    workers=workers,
+                    scheduler=scheduler,
+                    resume=resume,
+                    progress=progress,
+                )
+            else:
+                result = run_scenario(spec, progress=progress)
+                progress("writing results")
+                write_results(result, out_dir, force=force)
+            bar.update(task, completed=phases)
     except ScenarioError as exc:
         _fail(str(exc))
+    except ShardingError as exc:
+        _fail(f"run error: {exc}")
     except OutputExistsError as exc:
         _fail(f"output error: {exc}")
     if not quiet:
