@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,22 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mscsim._jax_cache import enable_compile_cache
+
 # Phases a run reports (trial._run.simulate) plus writing: the length of the progress bar.
 RUN_PHASES = ("sample", "simulate", "meal tests", "reference check", "analyse", "write")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
 out = Console(width=None if sys.stdout.isatty() else 150)
-
-
-def _enable_compile_cache() -> None:
-    """JAX's persistent compilation cache makes a cold `mscsim run` skip XLA compilation."""
-    import jax
-
-    cache = os.environ.get("MSCSIM_JAX_CACHE") or str(Path.home() / ".cache" / "mscsim" / "jax")
-    jax.config.update("jax_compilation_cache_dir", cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -101,7 +92,7 @@ def run(
             _fail(f"run error: {exc}")
     if out_dir.exists() and not force:
         _fail(f"output error: --out {out_dir} exists; use --force to replace it")
-    _enable_compile_cache()
+    enable_compile_cache()
     n_shards = -(-spec.population.n // (shard_size or DEFAULT_SHARD_SIZE))
     start = time.perf_counter()
     try:
@@ -326,7 +317,7 @@ def power(
         _fail(f"output error: --out {out_dir} exists; use --force to replace it")
     try:
         spec = load_scenario(scenario)
-        _enable_compile_cache()
+        enable_compile_cache()
         with err.status("power analysis", spinner="dots") as status:
             res = run_power(
                 spec,
@@ -357,7 +348,7 @@ def validate(
         _fail(f"validate error: --disease {disease!r}: must be one of {', '.join(DISEASES)}")
     if out_dir.exists() and not force:
         _fail(f"output error: --out {out_dir} exists; use --force to replace it")
-    _enable_compile_cache()
+    enable_compile_cache()
     with err.status("validating", spinner="dots") as status:
         result = validate(disease, progress=lambda m: status.update(m))
         write_validation(result, out_dir, force=force)
@@ -405,7 +396,7 @@ def bench(
         _fail(f"bench error: --disease {disease!r}: only t2dm has a benchmark so far")
     if n < 1 or roadrunner_patients < 0 or chunk_size < 1:
         _fail("bench error: --n and --chunk-size must be >= 1, --roadrunner-patients >= 0")
-    _enable_compile_cache()
+    enable_compile_cache()
     if curve is not None:
         try:
             ns = [int(float(x)) for x in curve.split(",") if x.strip()]

@@ -41,6 +41,7 @@ import jax
 import numpy as np
 import xarray as xr
 
+from mscsim._jax_cache import enable_compile_cache, jax_cache_dir
 from mscsim._version import __version__
 from mscsim.params import ParameterSet, load_parameters
 from mscsim.physiology import msc_core
@@ -121,18 +122,6 @@ def check_shardable(scenario: Scenario) -> None:
 
 
 # ----------------------------------------------------------------------------- executors
-
-
-def _enable_compile_cache(cache_dir: str | None) -> None:
-    """The persistent XLA cache of the main process, so workers load instead of recompiling."""
-    if cache_dir:
-        jax.config.update("jax_compilation_cache_dir", cache_dir)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-def jax_cache_dir() -> str:
-    return os.environ.get("MSCSIM_JAX_CACHE") or str(Path.home() / ".cache" / "mscsim" / "jax")
 
 
 class SerialExecutor:
@@ -311,7 +300,8 @@ def _unpad(arms: dict[str, ArmResult], m: int) -> dict[str, ArmResult]:
 def run_shard(task: ShardTask) -> ShardOutcome:
     """Simulate every arm of one shard, write its statistics and trajectories (top-level, so
     that Dask can send it to a worker process)."""
-    _enable_compile_cache(task.jax_cache)
+    if task.jax_cache:
+        enable_compile_cache(task.jax_cache)
     scenario, shard = task.scenario, task.shard
     params = _parameters()
     v = params.flat()
