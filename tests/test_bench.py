@@ -119,7 +119,8 @@ def test_curve_rows_and_budget_skip() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--disease", "copd"], "only t2dm"),
+        (["--disease", "gout"], "diseases: t2dm, t1dm"),
+        (["--disease", "copd", "--curve", "10"], "T2DM engine only"),
         (["--curve", "10,abc"], "give patient counts"),
         (["--duration-days", "0"], "duration_days"),
     ],
@@ -129,3 +130,18 @@ def test_bad_options_are_one_line_exit_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+@pytest.mark.parametrize("disease", ["t1dm", "parkinson"])
+def test_other_diseases_bench_against_roadrunner_on_their_export(disease: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--disease", disease, "--n", "12", "--roadrunner-patients", "2",
+         "--duration-days", "120", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = json.loads(result.output)
+    assert res["disease"] == disease and res["roadrunner_patients"] == 2
+    assert res["max_rel_dev"] and max(res["max_rel_dev"].values()) < 0.01, res["max_rel_dev"]
+    ratio = res["engine_pyps"] / res["roadrunner_pyps"]
+    assert res["ratio"] == pytest.approx(ratio, rel=0.01, abs=0.051)  # printed to 0.1

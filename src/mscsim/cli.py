@@ -360,7 +360,7 @@ def validate(
 def bench(
     n: Annotated[int, typer.Option(help="virtual patients per arm")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    disease: Annotated[str, typer.Option(help="disease module (t2dm only so far)")] = "t2dm",
+    disease: Annotated[str, typer.Option(help="disease module to benchmark")] = "t2dm",
     roadrunner_patients: Annotated[
         int,
         typer.Option(
@@ -389,11 +389,13 @@ def bench(
 
     With --curve: engine time against population size instead (linear cost, bounded memory).
     """
-    from mscsim.engine.bench import bench_default, engine_curve
+    from mscsim.engine.bench import BENCH_DISEASES, bench_default, engine_curve
     from mscsim.scenario import ScenarioError
 
-    if disease != "t2dm":
-        _fail(f"bench error: --disease {disease!r}: only t2dm has a benchmark so far")
+    if disease not in BENCH_DISEASES:
+        _fail(f"bench error: --disease {disease!r}: diseases: {', '.join(BENCH_DISEASES)}")
+    if curve is not None and disease != "t2dm":
+        _fail("bench error: --curve times the T2DM engine only; drop --disease")
     if n < 1 or roadrunner_patients < 0 or chunk_size < 1:
         _fail("bench error: --n and --chunk-size must be >= 1, --roadrunner-patients >= 0")
     enable_compile_cache()
@@ -435,8 +437,10 @@ def bench(
             out.print(f"skipped N = {s['n']}: {s['reason']}")
         return
     try:
-        res = bench_default(n, roadrunner_patients=roadrunner_patients, duration_days=duration_days)
-    except ScenarioError as exc:
+        res = bench_default(
+            n, roadrunner_patients=roadrunner_patients, duration_days=duration_days, disease=disease
+        )
+    except (ScenarioError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
         print(json.dumps(res, indent=2))
