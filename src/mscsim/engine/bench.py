@@ -206,15 +206,13 @@ def _optional_phase(marks: list[tuple[str, float]], start: str) -> float | None:
         return None
 
 
-# Near zero a relative deviation says nothing: the run's own reference checks compare against
-# at least these (T1DM: a pen dials whole units (1 IU/day, 1/70 IU/kg/day), C-peptide assays
-# resolve ~0.01 ng/mL; a tumour volume of 1 mm3).
-DEVIATION_FLOORS = {
-    "insulin_iu_day": 1.0,
-    "insulin_iu_kg_day": 1.0 / 70.0,
-    "c_peptide_ng_ml": 0.01,
-    "tumour_volume_mm3": 1.0,
-}
+def deviation_floors() -> dict[str, float]:
+    """Near zero a relative deviation says nothing: the floors of the runs' own reference checks
+    (T1DM insulin and C-peptide, tumour volume), plus the per-kg insulin dose of a 70 kg adult."""
+    from mscsim.trial._aging_run import RELATIVE_TO_AT_LEAST as AGING
+    from mscsim.trial._t1dm_run import RELATIVE_TO_AT_LEAST as T1DM
+
+    return {**T1DM, **AGING, "insulin_iu_kg_day": T1DM["insulin_iu_day"] / 70.0}
 
 
 def _relative_deviation(ours: np.ndarray, engine: np.ndarray, floor: float = 1e-12) -> float:
@@ -239,18 +237,14 @@ def bench_roadrunner(spec: Scenario, result: RunResult, patients: int) -> dict[s
     """
     import roadrunner
 
-    from mscsim.export._sbml import MSC_IDS, arm_patient_models, export_sbml, sbml_model
+    from mscsim.export._sbml import MSC_IDS, export_arm_sbml
     from mscsim.trial._support import is_active
 
     treated = [a.name for a in spec.arms if is_active(a)]
     arm = treated[0] if treated else spec.arms[0].name
     k = min(patients, int(spec.population.n))
     t0 = time.perf_counter()
-    if spec.disease == "t2dm":
-        params, models = arm_patient_models(spec, arm)
-        texts = [sbml_model(m, params) for m in models[:k]]
-    else:  # each export rebuilds the population as the run does (slower, timed apart)
-        texts = [export_sbml(spec, arm, i) for i in range(k)]
+    texts = export_arm_sbml(spec, arm, range(k))
     export_s = time.perf_counter() - t0
 
     ds = result.trajectories
@@ -292,10 +286,12 @@ def bench_roadrunner(spec: Scenario, result: RunResult, patients: int) -> dict[s
                 tight.setdefault(e, []).append(np.asarray(res[:, j + 1], dtype=float))
             del rr
 
+    floors = deviation_floors()
+
     def deviations(values: dict[str, list[np.ndarray]]) -> dict[str, float]:
         out = {}
         for e in covered:
-            floor = DEVIATION_FLOORS.get(e, 1e-12)
+            floor = floors.get(e, 1e-12)
             dev = _relative_deviation(np.stack(values[e]), ds[e].values[rows], floor)
             out[e] = float(f"{dev:.3g}")
         return out

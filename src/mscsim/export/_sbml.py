@@ -39,9 +39,10 @@ dispatches on the scenario's disease.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -92,6 +93,7 @@ __all__ = [
     "ExportError",
     "PatientModel",
     "arm_patient_models",
+    "export_arm_sbml",
     "export_sbml",
     "sbml_model",
     "write_sbml",
@@ -257,16 +259,28 @@ def export_sbml(scenario: Scenario, arm_name: str, patient_index: int) -> str:
             f"disease {scenario.disease!r} has no SBML export yet; "
             f"exported: {', '.join(EXPORTED_DISEASES)}"
         )
+    return export_arm_sbml(scenario, arm_name, range(patient_index, patient_index + 1))[0]
+
+
+def export_arm_sbml(scenario: Scenario, arm_name: str, patients: Sequence[int]) -> list[str]:
+    """SBML texts of several patients of one arm: the arm's population is built once."""
+    params, models, write = _arm_models(scenario, arm_name)
+    return [write(models[k], params) for k in patients]
+
+
+def _arm_models(
+    scenario: Scenario, arm_name: str
+) -> tuple[ParameterSet, Sequence[Any], Callable[[Any, ParameterSet], str]]:
+    """Every patient of an arm as its disease's exporter builds them, and that exporter."""
     if scenario.disease == "t1dm":
-        from mscsim.export._sbml_t1dm import export_sbml_t1dm
+        from mscsim.export._sbml_t1dm import t1dm_arm_patient_models, t1dm_sbml_model
 
-        return export_sbml_t1dm(scenario, arm_name, patient_index)
+        return (*t1dm_arm_patient_models(scenario, arm_name), t1dm_sbml_model)
     if scenario.disease in AGING_DISEASES:
-        from mscsim.export._sbml_aging import export_sbml_aging
+        from mscsim.export._sbml_aging import aging_arm_patient_models, aging_sbml_model
 
-        return export_sbml_aging(scenario, arm_name, patient_index)
-    params, models = arm_patient_models(scenario, arm_name)
-    return sbml_model(models[patient_index], params)
+        return (*aging_arm_patient_models(scenario, arm_name), aging_sbml_model)
+    return (*arm_patient_models(scenario, arm_name), sbml_model)
 
 
 def write_sbml(scenario: Scenario, arm_name: str, patient_index: int, path: str | Path) -> Path:

@@ -161,17 +161,6 @@ def aging_arm_patient_models(
     return params, models
 
 
-def export_sbml_aging(scenario: Scenario, arm_name: str, patient_index: int) -> str:
-    """SBML L3V2 text of the full model of patient `patient_index` of an aging-disease arm."""
-    params, models = aging_arm_patient_models(scenario, arm_name)
-    if not 0 <= patient_index < len(models):
-        n = len(models)
-        raise ExportError(
-            f"patient {patient_index} is out of range; each arm has patients 0..{n - 1}"
-        )
-    return aging_sbml_model(models[patient_index], params)
-
-
 def aging_sbml_model(m: AgingPatientModel, params: ParameterSet) -> str:
     """The SBML document of one aging-disease patient (libsbml consistency errors raise)."""
     builder = AgingBuilder(m, params)
@@ -494,5 +483,4 @@ __all__ = [
     "DiseaseExport",
     "aging_arm_patient_models",
     "aging_sbml_model",
-    "export_sbml_aging",
 ]

@@ -210,17 +210,6 @@ def t1dm_arm_patient_models(
     return params, models
 
 
-def export_sbml_t1dm(scenario: Scenario, arm_name: str, patient_index: int) -> str:
-    """SBML L3V2 text of the full T1DM model of patient `patient_index` of an arm."""
-    params, models = t1dm_arm_patient_models(scenario, arm_name)
-    if not 0 <= patient_index < len(models):
-        n = len(models)
-        raise ExportError(
-            f"patient {patient_index} is out of range; each arm has patients 0..{n - 1}"
-        )
-    return t1dm_sbml_model(models[patient_index], params)
-
-
 def t1dm_sbml_model(m: T1PatientModel, params: ParameterSet) -> str:
     """The SBML document of one T1DM patient (validated: libsbml consistency errors raise)."""
     builder = _T1Builder(m, params)

@@ -145,7 +145,10 @@ def safety_signals(part: Part) -> dict[str, object]:
 
     A relative index for ranking expansion histories, never a probability: the lock says so.
     """
-    passages = float(part.passage) if part.passage is not None else REFERENCE_PASSAGE
+    reference = value_in(
+        load_module("ipc"), "ipc_tumourigenicity_reference_passage", "dimensionless"
+    )
+    passages = float(part.passage) if part.passage is not None else reference
     signal = tumourigenicity_risk(passages)
     return {
         "name": signal.name,
@@ -157,9 +160,6 @@ def safety_signals(part: Part) -> dict[str, object]:
         "interpretation": signal.interpretation,
         "source": signal.source,
     }
-
-
-REFERENCE_PASSAGE = 4.0  # the product layer's passage when a scenario states none
 
 
 def arm_inputs(

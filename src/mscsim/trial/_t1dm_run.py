@@ -261,6 +261,7 @@ def reference_check(
     """Re-simulate a few random patients of one arm on the SciPy reference path."""
     patients = reference_patients(scenario.population.seed, len(pop.dose))
     doses = dose_days(dosing.amount, grid)
+    kin = kinetics(v)
     worst = (0.0, "", 0.0)
     for k in patients:
         scale, route = float(np.asarray(dosing.scale)[k]), np.asarray(dosing.route)[k]
@@ -274,7 +275,7 @@ def reference_check(
             float(pop.g_mean[k]),
             sh,
             cells_by_day=cells,
-            kinetics=kinetics(v),
+            kinetics=kin,
             record_days=[int(d) for d in grid.record_days],
             duration_days=grid.duration_days,
             titration_interval_days=round(v["titration_interval"]),
