@@ -16,7 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from mscsim.cli import app
+from mscsim.engine._chunks import default_chunk_size
 from mscsim.engine._fast import simulate_arm
+from mscsim.engine._hardware import day_cost
 from mscsim.engine.bench import default_scenario, engine_curve, engine_inputs, run_chunked
 
 pytest.importorskip("roadrunner")
@@ -116,9 +118,44 @@ def test_curve_rows_and_budget_skip() -> None:
     assert "over the budget" in res["skipped"][0]["reason"]
 
 
+def test_keep_on_the_device_gives_the_kept_rows_of_the_full_records() -> None:
+    """`keep` runs before the records leave the device; it must select, never change, them."""
+    inputs = engine_inputs(default_scenario(N, duration_days=DURATION))
+    idx = inputs.visit_index
+    full = run_chunked(inputs, chunk_size=2 * N)
+    kept = run_chunked(inputs, chunk_size=2 * N, keep=lambda rec: rec._replace(msc=rec.msc[idx]))
+    np.testing.assert_array_equal(kept.msc, full.msc[idx])
+    np.testing.assert_array_equal(kept.dose, full.dose)
+
+
+def test_default_chunk_is_larger_on_a_gpu() -> None:
+    assert default_chunk_size("cpu") == 50_000
+    assert default_chunk_size("gpu") == 1_000_000
+
+
+def test_hardware_figures_of_a_patient_day() -> None:
+    """XLA's cost of one day exceeds the floor of touching the state and constants once; the
+    floor doubles from float32 to float64 (every per-patient number is a float)."""
+    inputs = engine_inputs(default_scenario(N, duration_days=DURATION))
+    args = (inputs.carry0, inputs.pat, inputs.sh, inputs.dosing, inputs.kinetics)
+    f32 = day_cost(*args, precision="float32")
+    f64 = day_cost(*args, precision="float64")
+    assert f32["bytes_per_patient_day"] > f32["min_bytes_per_patient_day"] > 0
+    assert f32["flops_per_patient_day"] > 100  # RK4 stages with Newton solves inside
+    assert f64["min_bytes_per_patient_day"] == 2 * f32["min_bytes_per_patient_day"]
+    res = engine_curve([5], chunk_size=10, duration_days=DURATION, hardware=True)
+    row = res["curve"][0]
+    days_s = row["patient_arms"] * DURATION / row["engine_s"]
+    assert row["min_traffic_gb_s"] == pytest.approx(
+        days_s * res["min_bytes_per_patient_day"] / 1e9, rel=0.05, abs=0.06
+    )
+    assert res["copy_bandwidth_gb_s"] > 0 and res["backend"] == "cpu"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--curve", "10", "--precision", "float16"], "allowed: float32, float64"),
         (["--disease", "gout"], "diseases: t2dm, t1dm"),
         (["--disease", "copd", "--curve", "10"], "T2DM engine only"),
         (["--curve", "10,abc"], "give patient counts"),

@@ -378,12 +378,25 @@ def bench(
         ),
     ] = None,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="patient-arms per engine chunk (--curve)")
-    ] = 50_000,
+        int | None,
+        typer.Option(
+            "--chunk-size",
+            help="patient-arms per engine chunk (--curve; default 50,000 on CPU, 10^6 on GPU)",
+        ),
+    ] = None,
     curve_budget_s: Annotated[
         float,
         typer.Option("--curve-budget-s", help="skip curve sizes expected to take longer"),
     ] = 300.0,
+    precision: Annotated[
+        str, typer.Option(help="engine arithmetic for --curve: float32 or float64")
+    ] = "float32",
+    hardware: Annotated[
+        bool,
+        typer.Option(
+            "--hardware", help="--curve: also device bandwidth and XLA's cost of a patient-day"
+        ),
+    ] = False,
 ) -> None:
     """Patient-years per second of the default T2DM trial: engine vs libRoadRunner, one run.
 
@@ -396,8 +409,10 @@ def bench(
         _fail(f"bench error: --disease {disease!r}: diseases: {', '.join(BENCH_DISEASES)}")
     if curve is not None and disease != "t2dm":
         _fail("bench error: --curve times the T2DM engine only; drop --disease")
-    if n < 1 or roadrunner_patients < 0 or chunk_size < 1:
+    if n < 1 or roadrunner_patients < 0 or (chunk_size is not None and chunk_size < 1):
         _fail("bench error: --n and --chunk-size must be >= 1, --roadrunner-patients >= 0")
+    if precision not in ("float32", "float64"):
+        _fail(f"bench error: --precision {precision!r}: allowed: float32, float64")
     enable_compile_cache()
     if curve is not None:
         try:
@@ -419,13 +434,15 @@ def bench(
                 duration_days=duration_days,
                 budget_s=curve_budget_s,
                 progress=None if as_json else show,
+                precision=precision,
+                hardware=hardware,
             )
         except ScenarioError as exc:
             _fail(str(exc))
         if as_json:
             print(json.dumps(res, indent=2))
             return
-        table = Table(title=f"engine time vs N (chunks of {chunk_size} patient-arms)")
+        table = Table(title=f"engine time vs N (chunks of {res['chunk_size']} patient-arms)")
         cols = ("n", "patient_years", "chunks", "sample_s", "warmup_s", "engine_s",
                 "engine_pyps", "sample_and_engine_pyps", "peak_rss_mb")  # fmt: skip
         for c in cols:

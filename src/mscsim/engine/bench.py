@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 import numpy as np
 
-from mscsim.engine._chunks import DEFAULT_CHUNK, simulate_chunked
+from mscsim.engine._chunks import default_chunk_size, simulate_chunked
 
 if TYPE_CHECKING:
     from mscsim.engine._fast import ArmDosing, Carry, Record
@@ -155,6 +155,8 @@ def bench_default(
         "run_s": round(run_s, 3),
         "end_to_end_pyps": round(patient_years / run_s, 1),
         "peak_rss_mb": _peak_rss_mb(),
+        # the run's own check of 2 patients against SciPy Radau (float64, full stiff model)
+        "reference_max_rel_dev": result.lock["reference_check"]["max_rel_dev"],
         "jax": jax.__version__,
         "backend": jax.default_backend(),
     }
@@ -384,7 +386,11 @@ def engine_inputs(spec: Scenario) -> EngineInputs:
 
 
 def run_chunked(
-    inputs: EngineInputs, *, chunk_size: int, keep: Callable[[Record], Any] | None = None
+    inputs: EngineInputs,
+    *,
+    chunk_size: int,
+    keep: Callable[[Record], Any] | None = None,
+    precision: str = "float32",
 ) -> Any:
     """The engine over the stacked population in chunks (`_chunks.simulate_chunked`)."""
     with jax.enable_x64(True):  # as trial._run.simulate calls the engine
@@ -398,6 +404,7 @@ def run_chunked(
             inputs.kinetics,
             chunk_size=chunk_size,
             keep=keep,
+            precision=precision,
         )
 
 
@@ -432,10 +439,12 @@ def _first(inputs: EngineInputs, m: int) -> EngineInputs:
 def engine_curve(
     ns: Sequence[int],
     *,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     duration_days: int | None = None,
     budget_s: float = 300.0,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    precision: str = "float32",
+    hardware: bool = False,
 ) -> dict[str, Any]:
     """Engine seconds and patient-years/s for each population size (patients per arm).
 
@@ -445,8 +454,15 @@ def engine_curve(
     the endpoints are computed from) so that memory is bounded by one chunk's records. Sizes are
     run in increasing order; one whose time, extrapolated linearly from the largest size run so
     far, would exceed `budget_s` is skipped with the reason, and so are the sizes after it.
+    `chunk_size` defaults to the backend's (`_chunks.default_chunk_size`). With `hardware`, the
+    device's copy bandwidth and XLA's cost of one patient-day are measured too, and each row
+    says what memory bandwidth and flop rate its patient-years/s stand for (`_hardware`).
     """
+    from mscsim.engine import _hardware
+
+    chunk_size = chunk_size or default_chunk_size()
     rows: list[dict[str, Any]] = []
+    cost: dict[str, float] | None = None
     skipped: list[dict[str, Any]] = []
     for n in sorted(ns):
         if rows:
@@ -472,9 +488,9 @@ def engine_curve(
         def at_visits(rec: Record) -> Any:
             return jax.tree_util.tree_map(lambda a: a[idx], rec)  # noqa: B023
 
-        run_chunked(_first(inputs, size), chunk_size=size, keep=at_visits)
+        run_chunked(_first(inputs, size), chunk_size=size, keep=at_visits, precision=precision)
         t2 = time.perf_counter()
-        run_chunked(inputs, chunk_size=size, keep=at_visits)
+        run_chunked(inputs, chunk_size=size, keep=at_visits, precision=precision)
         t3 = time.perf_counter()
         years = _patient_years(spec, total)
         row = {
@@ -489,12 +505,33 @@ def engine_curve(
             "sample_and_engine_pyps": round(years / (t3 - t2 + t1 - t0), 1),
             "peak_rss_mb": _peak_rss_mb(),
         }
+        if hardware:  # XLA's cost of a day on this row's chunk shape
+            first = _first(inputs, size)
+            cost = _hardware.day_cost(
+                first.carry0, first.pat, first.sh, first.dosing, first.kinetics,
+                precision=precision,
+            )  # fmt: skip
+            row["bytes_per_patient_day"] = cost["bytes_per_patient_day"]
+            row["flops_per_patient_day"] = cost["flops_per_patient_day"]
+            patient_days_s = total * float(spec.duration_days) / (t3 - t2)
+            row["xla_gb_s"] = round(patient_days_s * cost["bytes_per_patient_day"] / 1e9, 1)
+            row["min_traffic_gb_s"] = round(
+                patient_days_s * cost["min_bytes_per_patient_day"] / 1e9, 1
+            )
+            row["gflop_s"] = round(patient_days_s * cost["flops_per_patient_day"] / 1e9, 1)
         rows.append(row)
         if progress is not None:
             progress(row)
         del inputs
+    extra: dict[str, Any] = {}
+    if hardware:
+        extra = {**_hardware.device_info(), "copy_bandwidth_gb_s": _hardware.copy_bandwidth_gbs()}
+        if cost is not None:
+            extra["min_bytes_per_patient_day"] = cost["min_bytes_per_patient_day"]
     return {
         "disease": "t2dm",
+        "precision": precision,
+        **extra,
         "chunk_size": chunk_size,
         "duration_days": int(default_scenario(1, duration_days=duration_days).duration_days),
         "budget_s": budget_s,
