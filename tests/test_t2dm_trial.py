@@ -244,3 +244,32 @@ def test_more_cells_and_more_infusions_give_larger_but_saturating_effects() -> N
     assert 0 < effect["low"] < effect["mid"] < effect["high"] < effect["mid_x4"]
     # Saturation: quadrupling the dose gains less than the first quadrupling did.
     assert effect["high"] - effect["mid"] < effect["mid"] - effect["low"]
+
+
+def test_the_runs_reference_check_solves_within_1e5_of_a_tight_solve() -> None:
+    """Every run re-simulates 2 patients at a loose tolerance (trial._check.RTOL, for speed);
+    that reference must still sit far below the 1% it checks: within 1e-5 of rtol 1e-8."""
+    from conftest import default_scenario_dict
+    from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
+    from mscsim.trial._check import CHECKED_ENDPOINTS, RTOL
+    from mscsim.trial._run import PARAMETER_MODULES, _arm_reference, sample_population
+
+    spec = Scenario.from_dict(_one_year(default_scenario_dict(), n=20))
+    params = load_parameters(*PARAMETER_MODULES)
+    v = params.flat()
+    with jax.enable_x64(True):
+        base, _ = sample_population(spec, params)
+        sh = shared_constants(v, msc_core.index("target"))
+        grid = make_grid(int(spec.duration_days), spec.visits_days)
+        arm = spec.arms[0]
+        assert arm.regimen is not None  # the treated arm: doses and titrations as restarts
+        pat = arm_patient(arm, standard_of_care(base.patient, spec.standard_of_care, v), v)
+        dosing = arm_dosing(arm, pat, grid, v)
+        loose = _arm_reference(spec, pat, base, sh, dosing, grid, v)
+        tight = _arm_reference(spec, pat, base, sh, dosing, grid, v, rtol=1e-8)
+    assert RTOL >= 1e-6 and len(loose) == 2
+    for k, obs in loose.items():
+        for name in CHECKED_ENDPOINTS:
+            ref = tight[k][name]
+            dev = np.abs(obs[name] - ref) / np.maximum(np.abs(ref), 1e-6)
+            assert np.max(dev) < 1e-5, (k, name, float(np.max(dev)))

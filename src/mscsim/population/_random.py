@@ -21,15 +21,24 @@ def standard_normals(
     million or on another Dask worker, and adding a new random effect leaves the others as they
     were.
     """
-    base = jax.random.key(seed)
     tags = jnp.asarray([zlib.crc32(name.encode()) & 0x7FFFFFFF for name in names], jnp.uint32)
+    # The seed goes in as data (as `jax.random.key` would convert it), so one compiled
+    # function serves every seed; jit gives the same bits as op-by-op dispatch (test).
+    z = _normals(jnp.asarray(seed), jnp.asarray(ids, dtype=jnp.uint32), tags)
+    arr = np.asarray(z, dtype=np.float64)
+    return {name: arr[:, j] for j, name in enumerate(names)}
+
+
+@jax.jit
+def _normals(seed: jax.Array, ids: jax.Array, tags: jax.Array) -> jax.Array:
+    """(patients, tags) normals: patient i's key is fold_in(key(seed), id), then each tag's."""
+    base = jax.random.key(seed)
 
     def draws(i: jax.Array) -> jax.Array:
         key = jax.random.fold_in(base, i)
         return jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(key, t), ()))(tags)
 
-    arr = np.asarray(jax.vmap(draws)(jnp.asarray(ids, dtype=jnp.uint32)), dtype=np.float64)
-    return {name: arr[:, j] for j, name in enumerate(names)}
+    return jax.vmap(draws)(ids)
 
 
 def lognormal(median: float, cv: float, z: NDArray[np.float64]) -> NDArray[np.float64]:
