@@ -27,9 +27,12 @@ from mscsim.export._sbml import (
     FASTING_PAIR_SPEEDUP,
     MSC_IDS,
     STATE_IDS,
+    ExportError,
     PatientModel,
     arm_patient_models,
+    export_arm_sbml,
     export_sbml,
+    reduced_sbml_model,
     sbml_model,
 )
 from mscsim.params import ParameterSet
@@ -349,6 +352,9 @@ def test_cli_writes_a_file_that_roadrunner_loads(tmp_path: Path) -> None:
     assert [p.name for p in out.parent.iterdir()] == ["p.xml"]  # no temporary file left
     rr = _rr(out.read_text(encoding="utf-8"))
     assert rr.model.getModelName().endswith("arm uc_msc, patient 4 (full T2DM model)")
+    reduced = CliRunner().invoke(app, [*args, "-o", str(out), "--reduced"])
+    assert reduced.exit_code == 0, reduced.output
+    assert "(reduced T2DM model)" in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -382,3 +388,28 @@ def test_cli_bad_scenario_is_the_run_message(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "disease" in result.output
     assert not out.exists()
+
+
+def test_reduced_model_holds_glucose_at_the_engines_quasi_steady_state(usual: Case) -> None:
+    """The reduced export's closed-form cubic root is the root that Newton's method finds (the
+    full export starts glucose there, float64), and the reduced model follows the run within 1%
+    at visits."""
+    k = _patients(usual, "uc_msc")["insulin"]
+    m, params = usual.model("uc_msc", k)
+    rr = _rr(reduced_sbml_model(m, params))
+    full = _rr(sbml_model(m, params))
+    for sid in ("glucose_mg_dl", "glucose_fasting_mg_dl", "insulin_uu_ml"):
+        assert rr[sid] == pytest.approx(full[sid], rel=1e-9)
+    row = usual.row("uc_msc", k)
+    ours = rr.simulate(times=[float(d) for d in VISITS], selections=["time", *ENDPOINTS])
+    for j, name in enumerate(ENDPOINTS):
+        dev = _deviation(np.asarray(ours[:, j + 1]), row[name].sel(day=VISITS).values)
+        assert np.max(dev) < REL_TOL, (name, float(np.max(dev)))
+
+
+def test_reduced_export_is_for_t2dm_only() -> None:
+    from mscsim.scenario import load_scenario
+
+    spec = load_scenario("examples/parkinson_exosomes_vs_cells.yaml")
+    with pytest.raises(ExportError, match="t2dm only"):
+        export_arm_sbml(spec, spec.arms[0].name, [0], reduced=True)

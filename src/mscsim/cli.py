@@ -472,6 +472,12 @@ def export_sbml(
     arm: Annotated[str, typer.Option("--arm", help="arm name, as in the scenario")],
     patient: Annotated[int, typer.Option("--patient", help="patient K: row within the arm")],
     out_file: Annotated[Path, typer.Option("-o", "--out", help="SBML file to write")],
+    reduced: Annotated[
+        bool,
+        typer.Option(
+            "--reduced", help="T2DM: glucose and insulin at quasi-steady state (as the engine)"
+        ),
+    ] = False,
 ) -> None:
     """Full model of virtual patient K of an arm as SBML L3 (dosing as events; time in days)."""
     from mscsim.export._sbml import ExportError, write_sbml
@@ -479,7 +485,7 @@ def export_sbml(
 
     try:
         spec = load_scenario(scenario)
-        path = write_sbml(spec, arm, patient, out_file)
+        path = write_sbml(spec, arm, patient, out_file, reduced=reduced)
     except ScenarioError as exc:
         _fail(str(exc))
     except ExportError as exc:
