@@ -106,32 +106,3 @@ def compare_with_engine(
         "worst_day": worst[2],
         "solver": f"scipy Radau, rtol {RTOL:g}, full stiff model",
     }
-
-
-def reference_check(
-    *,
-    arm: str,
-    patients: list[int],
-    pat: Patient,
-    base: Any,
-    sh: Shared,
-    dose_live_cells: dict[int, np.ndarray],
-    route: np.ndarray,
-    kinetics: np.ndarray,
-    grid: Grid,
-    titration_interval: float,
-    engine_variables: dict[str, np.ndarray],
-) -> dict[str, Any]:
-    """`reference_observables` then `compare_with_engine`, in one call."""
-    reference = reference_observables(
-        patients=patients,
-        pat=pat,
-        base=base,
-        sh=sh,
-        dose_live_cells=dose_live_cells,
-        route=route,
-        kinetics=kinetics,
-        grid=grid,
-        titration_interval=titration_interval,
-    )
-    return compare_with_engine(arm, reference, grid, engine_variables)
