@@ -72,16 +72,21 @@ def setup() -> Setup:
     return Setup(v, sh, base, grid, msc_core.kinetic_matrix(v))
 
 
-def _arm(s: Setup, route_name: str, patients: tuple[int, ...]) -> Arm:
+def _treated(s: Setup) -> Patient:
+    """The population's patients with an umbilical-cord MSC product's potency."""
     pot = msc_core.product_potency(
         source="umbilical_cord", passage=4, preconditioning="none", thawed=False, p=s.v
     )
     b = s.base.patient
-    pat = b._replace(
+    return b._replace(
         potency_imm=b.potency_imm + pot.immunomodulatory,
         potency_tro=b.potency_tro + pot.trophic,
         licensing_pre=b.licensing_pre + pot.preconditioning_licensing,
     )
+
+
+def _arm(s: Setup, route_name: str, patients: tuple[int, ...]) -> Arm:
+    pat = _treated(s)
     route = msc_core.route_vector(route_name, s.v)
     reference = []
     for k in patients:
@@ -279,3 +284,34 @@ def test_meal_test_endpoints_match_reference_iv(setup: Setup, iv_arm: Arm) -> No
     for name in ("ppg_mmol_l", "c_peptide_auc"):
         dev = np.abs(eng[name] - ref[name]) / np.abs(ref[name])
         assert np.max(dev) < REL_TOL, (name, float(np.max(dev)))
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_zero_cells_give_the_rates_of_no_cells(setup: Setup, precision: str) -> None:
+    """The engine skips the MSC terms (cells None) on days when no patient of its batch has a
+    live cell, and runs them with zero cells for the patients whose cells are gone on the
+    other days: both must give a patient the same bits, or a patient's result would depend on
+    its batch-mates. Op by op (no fusion) they do; the compiled scan is pinned by
+    tests/test_bench.py::test_chunked_engine_gives_the_unchunked_records."""
+    import jax
+    import jax.numpy as jnp
+
+    from mscsim.physiology.t2dm._model import T2DM_MODEL
+
+    dtype = np.float32 if precision == "float32" else np.float64
+    b = setup.base
+    with jax.enable_x64(precision == "float64"):
+        y, g, pat, sh = jax.tree_util.tree_map(  # floats in the engine's precision, as it casts
+            lambda a: jnp.asarray(a.astype(dtype) if a.dtype.kind == "f" else a),
+            jax.tree_util.tree_map(np.asarray, (b.slow, b.g_mean, _treated(setup), setup.sh)),
+        )
+        t = jnp.asarray(200.0, dtype)
+        shape = (N_PATIENTS, len(msc_core.COMPARTMENTS))
+        none = T2DM_MODEL.rates(y, g, t, None, pat, sh)
+        zero = T2DM_MODEL.rates(y, g, t, jnp.zeros(shape, dtype), pat, sh)
+        some = T2DM_MODEL.rates(y, g, t, jnp.full(shape, 1e6, dtype), pat, sh)
+    for name, a, z in zip(Slow._fields, none, zero, strict=True):
+        np.testing.assert_array_equal(np.asarray(z), np.asarray(a), err_msg=name)
+        assert a.dtype == dtype
+    # Live cells do change the rates (the comparison above is not between two no-ops).
+    assert any(np.any(np.asarray(s) != np.asarray(a)) for a, s in zip(none, some, strict=True))

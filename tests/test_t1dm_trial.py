@@ -297,3 +297,30 @@ def test_islets_need_a_pancreas_source_and_a_graft_site(
     with pytest.raises(ScenarioError) as err:
         run_scenario(_t1(arm))
     assert field in str(err.value), str(err.value)
+
+
+def test_zero_cells_give_the_rates_of_no_cells() -> None:
+    """The T1DM module on the shared engine: a patient whose cells are gone gets the rates of
+    a day without cells (None) whether or not its batch-mates still have live cells."""
+    import jax
+    import jax.numpy as jnp
+
+    from mscsim.params import load_parameters
+    from mscsim.physiology.t1dm._clinical import T1DM_MODEL
+    from mscsim.trial._t1dm_arms import N_CHANNELS
+    from mscsim.trial._t1dm_run import PARAMETER_MODULES, sample_population, t1_setup
+
+    spec = parse_scenario(NEW_ONSET.replace("n: 300", "n: 5"))
+    params = load_parameters(*PARAMETER_MODULES)
+    with jax.enable_x64(True):
+        sh = t1_setup(params)
+        pop, _ = sample_population(spec, params, sh)
+        t = jnp.asarray(3.0)
+        rates = [
+            T1DM_MODEL.rates(pop.state, pop.g_mean, t, cells, pop.patient, sh)
+            for cells in (None, jnp.zeros((5, N_CHANNELS)), jnp.full((5, N_CHANNELS), 1e6))
+        ]
+    none, zero, some = (jax.tree_util.tree_leaves(r) for r in rates)
+    for a, z in zip(none, zero, strict=True):
+        np.testing.assert_array_equal(np.asarray(z), np.broadcast_to(np.asarray(a), np.shape(z)))
+    assert any(np.any(np.asarray(s) != np.asarray(a)) for a, s in zip(none, some, strict=True))

@@ -43,7 +43,7 @@ def run(
     ] = None,
     shard_size: Annotated[
         int | None,
-        typer.Option(help="patients per shard (alone: shards run one after another here)"),
+        typer.Option(help="patients per shard, a multiple of 100 (alone: shards run here)"),
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="continue an interrupted sharded run, reusing finished shards")
@@ -52,8 +52,8 @@ def run(
     """Run a scenario and write endpoints.csv, trajectories.nc, report.html, scenario.lock.yaml.
 
     With --cluster, --scheduler or --shard-size (T2DM) the population runs in shards of
-    consecutive patients whose results stream to disk; the same scenario, seed and shard size
-    give identical endpoints whether shards run here or on Dask workers.
+    consecutive patients (a multiple of 100) whose results stream to disk; the endpoint and
+    responder files are those of the unsharded run, whether shards run here or on Dask workers.
     """
     from mscsim.results import OutputExistsError, run_sharded, write_results
     from mscsim.scenario import ScenarioError, load_scenario
@@ -62,6 +62,7 @@ def run(
         DEFAULT_SHARD_SIZE,
         ShardingError,
         check_scheduler,
+        check_shard_size,
         check_shardable,
         parse_cluster,
     )
@@ -75,8 +76,8 @@ def run(
             workers = parse_cluster(cluster)
         if scheduler is not None:
             scheduler = check_scheduler(scheduler)
-        if shard_size is not None and shard_size < 1:
-            raise ShardingError(f"--shard-size {shard_size}: must be at least 1 patient")
+        if shard_size is not None:
+            check_shard_size(shard_size)
         if resume and not sharded:
             raise ShardingError("--resume continues a sharded run: give --shard-size or --cluster")
     except ShardingError as exc:

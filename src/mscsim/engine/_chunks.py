@@ -3,14 +3,10 @@
 `simulate_chunked` runs `_fast.simulate_arm` on consecutive slices of the patient axis and
 joins what each slice returns along that axis. The last slice is padded to the chunk size with
 copies of its last patient (dropped afterwards), so every chunk has one shape and XLA compiles
-once. A copy of a patient changes nothing for the others: the only population-wide quantity in
-the scan, the largest live MSC count that decides whether the MSC terms run on a day, is the
-same with or without a duplicate.
-
-What a chunk gives up against one scan over everyone: that decision is taken per chunk, so in a
-chunk whose cells have all fallen below one the MSC remnant (less than one live cell) is dropped
-a little earlier than in the whole population; endpoints move by far less than 1e-6 relative
-(tests/test_bench.py).
+once. Chunking gives up nothing: no patient's numbers depend on its batch-mates (`_fast`), so
+the chunked records are the unchunked ones bit for bit (tests/test_bench.py), a padding copy
+changes no other patient, and a chunk with no live cells on a day merely skips the MSC terms
+that would add exactly nothing.
 
 `keep` reduces each chunk's records before they are joined (e.g. to the visit days); with it the
 memory that stays is what `keep` returns, which is what lets 10^6 patients run on a laptop.

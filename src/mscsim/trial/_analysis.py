@@ -1,8 +1,11 @@
-"""Endpoint summaries: means with 95% CI, change from baseline, paired difference vs control.
+"""Endpoint and responder summaries: the endpoint table's columns, responder rates with Wilson
+intervals.
 
 Every arm is simulated on the same virtual patients, so the difference vs control is a paired
 difference per patient. The intervals describe between-patient variability within the virtual
-population (a population-level CI), not the result of a real-sized trial.
+population (a population-level CI), not the result of a real-sized trial. The endpoint table
+itself (means with 95% CI, change from baseline, paired difference vs control) is computed from
+block statistics in `_moments`, the same code for sharded and unsharded runs.
 """
 
 from __future__ import annotations
@@ -32,42 +35,6 @@ ENDPOINT_COLUMNS: tuple[str, ...] = (
     "diff_vs_control_ci_low",
     "diff_vs_control_ci_high",
 )
-
-
-def mean_ci(x: F64, level: float = 0.95) -> tuple[int, float, float, float, float]:
-    """n, mean, sd and the t-based CI of the mean, ignoring NaN."""
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return 0, np.nan, np.nan, np.nan, np.nan
-    m = float(np.mean(x))
-    if n == 1:
-        return 1, m, np.nan, np.nan, np.nan
-    sd = float(np.std(x, ddof=1))
-    half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * sd / np.sqrt(n)
-    return n, m, sd, m - half, m + half
-
-
-def endpoint_table(
-    values: Mapping[str, Mapping[str, F64]],
-    units: Mapping[str, str],
-    days: Sequence[float],
-    control: str | None,
-) -> pd.DataFrame:
-    """values[arm][endpoint] has shape (patients, visits), visit 0 being baseline."""
-    rows: list[dict[str, object]] = []
-    for arm, by_endpoint in values.items():
-        for endpoint, v in by_endpoint.items():
-            ref = values[control][endpoint] if control is not None and arm != control else None
-            for j, day in enumerate(days):
-                n, m, sd, lo, hi = mean_ci(v[:, j])
-                _, cm, _, clo, chi = mean_ci(v[:, j] - v[:, 0])
-                dm = dlo = dhi = np.nan
-                if ref is not None:
-                    _, dm, _, dlo, dhi = mean_ci(v[:, j] - ref[:, j])
-                row = (arm, day, endpoint, units[endpoint], n, m, sd, lo, hi, cm, clo, chi)
-                rows.append(dict(zip(ENDPOINT_COLUMNS, (*row, dm, dlo, dhi), strict=True)))
-    return pd.DataFrame(rows, columns=list(ENDPOINT_COLUMNS))
 
 
 def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from mscsim.physiology.t2dm._equations import Patient, Shared
 from mscsim.physiology.t2dm._observables import ENDPOINT_UNITS, fasting_observables
 from mscsim.population import CriteriaTooStrictError, sample_eligible
 from mscsim.scenario import Arm, Scenario, ScenarioError
-from mscsim.trial._analysis import endpoint_table, responder_table
+from mscsim.trial._analysis import responder_table
 from mscsim.trial._arms import arm_dosing, arm_patient, standard_of_care
 from mscsim.trial._check import RTOL as REFERENCE_RTOL
 from mscsim.trial._check import (
@@ -43,6 +43,7 @@ from mscsim.trial._check import (
 )
 from mscsim.trial._dataset import build_dataset
 from mscsim.trial._meal import visit_meal_test
+from mscsim.trial._moments import endpoint_table
 from mscsim.trial._replicates import TRIAL_COLUMNS, TrialPlan, allocate, trial_summary
 from mscsim.trial._support import AGING_DISEASES, check_supported, control_arm, is_active
 

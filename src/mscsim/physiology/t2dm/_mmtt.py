@@ -97,5 +97,14 @@ def mmtt(y: Slow, dose: Array, g_fast: Array, pat: Patient, sh: Shared, meal: Me
 
 
 def _trapezoid(path: Array) -> Array:
-    """Area under a path sampled every minute (time on the first axis)."""
-    return jnp.sum(0.5 * (path[1:] + path[:-1]), axis=0)
+    """Area under a path sampled every minute (time on the first axis).
+
+    Summed minute by minute in a scan, not with `jnp.sum`: XLA's reduction adds in an order
+    that depends on the batch shape, and a patient's area must not depend on its batch-mates.
+    """
+
+    def add(total: Array, ends: tuple[Array, Array]) -> tuple[Array, None]:
+        return total + 0.5 * (ends[0] + ends[1]), None
+
+    total, _ = jax.lax.scan(add, jnp.zeros_like(path[0]), (path[1:], path[:-1]))
+    return total
