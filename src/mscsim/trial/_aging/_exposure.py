@@ -38,15 +38,24 @@ class Exposure:
     n50: float | None = 1.0  # None: the signal is the exposure itself (e.g. homed cells)
     form: str = "none"
 
+    def kernel_sum(self, t: F64, given_by: F64) -> F64:
+        """Sum of the kernels of the doses given by `given_by` at times t (arrays of one shape).
+
+        Every patient of the arm gets the same doses, so this per-dose sum times `amount` is the
+        exposure: a table of it over the step times is all the integrator needs.
+        """
+        t, given_by = np.broadcast_arrays(np.asarray(t, float), np.asarray(given_by, float))
+        total = np.zeros(t.shape)
+        for day in self.days:
+            tau = np.maximum(t - day, 0.0).ravel()
+            given = given_by >= day - 1e-9
+            total = total + np.where(given, self.kernel(tau).reshape(t.shape), 0.0)
+        return total
+
     def level(self, t: float, given_by: float | None = None) -> F64:
         """Exposure at day t from the doses given by day `given_by` (default t)."""
         cutoff = t if given_by is None else given_by
-        total = np.zeros_like(self.amount)
-        for day in self.days:
-            if day <= cutoff + 1e-9:
-                tau = np.asarray([max(t - day, 0.0)])
-                total = total + self.amount * float(self.kernel(tau)[0])
-        return total
+        return self.amount * float(self.kernel_sum(np.asarray([t]), np.asarray([cutoff]))[0])
 
     def signal(self, t: float, given_by: float | None = None) -> F64:
         e = self.level(t, given_by)

@@ -2,8 +2,9 @@
 
 Each disease adapter (one small module per disease beside this one) fills the record with plain
 functions: how a cohort is built from standard normals, how an arm's product reaches the
-disease's tissue (`Exposure`), the disease rates (the physiology module's xp-generic equations),
-the observables, a SciPy re-simulation of one patient, and the responder definitions. The runner
+disease's tissue (`Exposure`), the disease rates (the physiology module's xp-generic equations,
+given `xp` so that the runner can trace them with jax.numpy into its jitted scan), the
+observables, a SciPy re-simulation of one patient, and the responder definitions. The runner
 (`trial._aging_run`) does the rest the same way for every disease.
 """
 
@@ -53,7 +54,8 @@ class AgingDisease:
     signal_name: str  # trajectory variable of the tissue exposure
     build: Callable[[dict[str, F64], Values], Cohort]
     exposure: Callable[[Arm | None, Cohort, Values], Exposure]
-    rates: Callable[[Any, F64, Any, Background, dict[str, F64]], Any]  # y, s, params, ., extra
+    # y, s, params, background, extra, xp -> dy/dt; xp is numpy or jax.numpy (jitted scan)
+    rates: Callable[[Any, Any, Any, Background, dict[str, Any], Any], Any]
     observe: Callable[[Any, Any, Background, dict[str, F64]], dict[str, F64]]
     reference: Callable[[int, Cohort, Arm, Exposure, Background, F64, Values], dict[str, F64]]
     responders: Callable[[dict[str, F64], F64, Values], dict[str, F64]]

@@ -82,18 +82,19 @@ def exposure(arm: Arm | None, cohort: Cohort, v: Mapping[str, float]) -> Exposur
     return Exposure(tuple(float(d) for d in arm.regimen.schedule_days), amount, kernel, n50, form)
 
 
-def _ldl(extra: Mapping[str, F64], p: Any, background: Background) -> F64:
-    return np.asarray(treated_ldl(extra["ldl_untreated"], background.get("statin", 0.0), p))
+def _ldl(extra: Mapping[str, Any], p: Any, background: Background) -> Any:
+    """LDL-C on the background statin (NumPy or JAX arrays, as `extra` holds them)."""
+    return treated_ldl(extra["ldl_untreated"], background.get("statin", 0.0), p)
 
 
-def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64]) -> Any:
-    return athero_rates(y, _ldl(extra, p, background), s, p, np)
+def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64], xp: Any) -> Any:
+    return athero_rates(y, _ldl(extra, p, background), s, p, xp)
 
 
 def observe(
     y: AtheroState, p: Any, background: Background, extra: dict[str, F64]
 ) -> dict[str, F64]:
-    ldl = _ldl(extra, p, background)
+    ldl = np.asarray(_ldl(extra, p, background))
     return {"pav_pct": np.asarray(y.pav), "ldl_mg_dl": np.broadcast_to(ldl, np.shape(y.pav))}
 
 

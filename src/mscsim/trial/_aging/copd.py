@@ -90,8 +90,8 @@ def exposure(arm: Arm | None, cohort: Cohort, v: Mapping[str, float]) -> Exposur
     return Exposure(days, amount, kernel, lp.n50, form)
 
 
-def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64]) -> Any:
-    return copd_rates(y, s, p, np)
+def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64], xp: Any) -> Any:
+    return copd_rates(y, s, p, xp)
 
 
 def observe(y: CopdState, p: Any, background: Background, extra: dict[str, F64]) -> dict[str, F64]:

@@ -95,11 +95,11 @@ def arm_inputs(arm: Arm | None, v: Mapping[str, float]) -> dict[str, float]:
     return {"bmp2_osteoinduction": gain, "autologous_adipogenic_shift": shift}
 
 
-def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64]) -> Any:
+def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64], xp: Any) -> Any:
     # Exosome arms act through the miRNA terms, cell arms through differentiation and
     # growth factors (`extra["exosomes"]` marks each patient's arm), scaled by the product.
     product = OsteoProduct(*(extra[k] for k in OsteoProduct._fields))
-    return osteo_rates(y, s, p, np, extra["exosomes"], product)
+    return osteo_rates(y, s, p, xp, extra["exosomes"], product)
 
 
 def observe(

@@ -58,8 +58,8 @@ def exposure(arm: Arm | None, cohort: Cohort, v: Mapping[str, float]) -> Exposur
     return brain_exposure(arm, cohort.covariates["weight_kg"], v, TARGET)
 
 
-def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64]) -> Any:
-    return parkinson_rates(y, s, p, np)
+def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64], xp: Any) -> Any:
+    return parkinson_rates(y, s, p, xp)
 
 
 def observe(

@@ -101,9 +101,9 @@ def arm_inputs(arm: Arm | None, v: Mapping[str, float]) -> dict[str, float]:
     return {**{k: float(x) for k, x in effects._asdict().items()}, "payload": payload}
 
 
-def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64]) -> Any:
+def rates(y: Any, s: F64, p: Any, background: Background, extra: dict[str, F64], xp: Any) -> Any:
     effects = MscTumourEffects(**{k: extra[k] for k in MscTumourEffects._fields})
-    return tumour_rates(0.0, y, p, effects, s, _carrier(), extra["payload"], np)
+    return tumour_rates(0.0, y, p, effects, s, _carrier(), extra["payload"], xp)
 
 
 @functools.cache
