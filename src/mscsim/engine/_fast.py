@@ -223,6 +223,18 @@ def _record(model: DiseaseModel, carry: Carry, pat: Any, sh: Any) -> Record:
 _record_jit = jax.jit(_record, static_argnums=(0,))
 
 
+def to_device(tree: Any, precision: str) -> Any:
+    """Every leaf as a device array, floats in the engine's `precision` (call it inside
+    `jax.enable_x64(precision == "float64")`); integer and boolean leaves as they are."""
+    dtype = np.float64 if precision == "float64" else np.float32
+
+    def cast(a: Any) -> Any:
+        arr = np.asarray(a)
+        return jnp.asarray(arr.astype(dtype) if arr.dtype.kind == "f" else arr)
+
+    return jax.tree_util.tree_map(cast, tree)
+
+
 def simulate_arm(
     carry0: Carry,
     pat: Any,
@@ -245,16 +257,10 @@ def simulate_arm(
     scan); what it returns comes back instead of the records.
     """
     e_full, e_half = propagators(kinetics)
-    dtype = np.float64 if precision == "float64" else np.float32
-
-    def cast(a: Any) -> Any:
-        arr = np.asarray(a)
-        return jnp.asarray(arr.astype(dtype) if arr.dtype.kind == "f" else arr)
-
     with jax.enable_x64(precision == "float64"):
-        as_arrays = jax.tree_util.tree_map(
-            cast,
+        as_arrays = to_device(
             (carry0, pat, dosing, e_full, e_half, grid.day.astype(float), titration, grid.active),
+            precision,
         )
         records, final = _simulate_jit(model, sh, *as_arrays)
         last = _record_jit(model, final, as_arrays[1], sh)

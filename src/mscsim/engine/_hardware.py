@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mscsim.engine._fast import ArmDosing, Carry, _day, propagators
+from mscsim.engine._fast import ArmDosing, Carry, _day, propagators, to_device
 from mscsim.physiology.t2dm._model import T2DM_MODEL
 
 
@@ -77,14 +77,9 @@ def day_cost(
     """
     e_full, e_half = propagators(kinetics)
     dtype = np.float64 if precision == "float64" else np.float32
-
-    def cast(a: Any) -> Any:
-        arr = np.asarray(a)
-        return jnp.asarray(arr.astype(dtype) if arr.dtype.kind == "f" else arr)
-
     m = int(np.asarray(carry0.dose).shape[0])
     with jax.enable_x64(precision == "float64"):
-        c, p, d, ef, eh = jax.tree_util.tree_map(cast, (carry0, pat, dosing, e_full, e_half))
+        c, p, d, ef, eh = to_device((carry0, pat, dosing, e_full, e_half), precision)
         amount = jnp.asarray(np.asarray(dosing.amount)[0, 0], dtype=dtype)
         x = (jnp.asarray(0.0, dtype=dtype), amount, jnp.asarray(True), jnp.asarray(True))
         step = jax.jit(lambda c, x, p, d, ef, eh: _day(c, x, T2DM_MODEL, p, sh, d, ef, eh))
